@@ -1,0 +1,63 @@
+//! The one place that names Burn backends, builds devices and reads tensors back.
+//!
+//! Burn 0.22 picks the backend at run time through [`Device`]; everything else in the crate is
+//! backend-agnostic. Reads are async because a synchronous read panics under WebGPU in wasm;
+//! native code blocks on them with [`block_on`].
+
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::{Error, Result};
+
+/// Which backend to run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// burn-flex: pure-Rust CPU, native and wasm.
+    Flex,
+    /// burn-wgpu: Vulkan/Metal natively, WebGPU in the browser.
+    #[cfg(feature = "wgpu")]
+    Wgpu,
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "flex" | "cpu" => Ok(BackendKind::Flex),
+            #[cfg(feature = "wgpu")]
+            "wgpu" => Ok(BackendKind::Wgpu),
+            other => Err(Error::Input(format!("unknown backend `{other}` (available: {})", available()))),
+        }
+    }
+}
+
+fn available() -> &'static str {
+    if cfg!(feature = "wgpu") { "flex, wgpu" } else { "flex" }
+}
+
+/// An inference device of the given kind, seeded.
+pub fn device(kind: BackendKind, seed: u64) -> Result<Device> {
+    let device = match kind {
+        BackendKind::Flex => Device::flex(),
+        #[cfg(feature = "wgpu")]
+        BackendKind::Wgpu => block_on(Device::wgpu_options().init_async())
+            .map_err(|e| Error::Backend(format!("no wgpu adapter: {e:?}")))?,
+    };
+    device.seed(seed);
+    Ok(device)
+}
+
+/// The autodiff (training) view of a device.
+pub fn training(device: &Device) -> Device {
+    device.clone().autodiff()
+}
+
+/// Reads a float tensor back to the host.
+pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
+    let data: TensorData = tensor.into_data_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
+    data.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
+}
+
+/// Runs a future to completion on the current thread (native only).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    pollster::block_on(future)
+}

@@ -1,0 +1,133 @@
+//! `scenerec`: prepare data, pretrain, evaluate, export and benchmark the multi-scene model.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use scenerec::cli::commands;
+
+#[derive(Parser)]
+#[command(name = "scenerec", version, about = "On-device multi-scene recommender: native pretraining and evaluation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a RecBole atomic data set, add scenes if asked, and embed item texts.
+    Prepare {
+        /// Source data set: a directory `NAME/` holding `NAME.inter` and `NAME.item`.
+        #[arg(long)]
+        source: PathBuf,
+        /// Output directory (the prepared data set).
+        #[arg(long)]
+        out: PathBuf,
+        /// Derive the scene column by a built-in rule (`ml1m-genres`) when the data has none.
+        #[arg(long)]
+        derive_scenes: Option<String>,
+        /// Directory of all-MiniLM-L6-v2 (config.json, tokenizer.json, model.safetensors).
+        #[arg(long, default_value = "data/minilm")]
+        lm_dir: PathBuf,
+    },
+    /// Pretrain the model (resumable: rerun with --resume after an interruption).
+    Train {
+        #[arg(long)]
+        data: PathBuf,
+        /// JSON training config; every field is optional (see configs/default.json).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Run directory for checkpoints and the best weights.
+        #[arg(long)]
+        out: PathBuf,
+        /// Continue the run in --out from its last completed epoch.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Evaluate weights with full ranking (overall and per scene).
+    Eval {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        weights: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// `test` or `valid`.
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Also write the report as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Write what the browser loads: weights, catalogue and item text embeddings.
+    Export {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        weights: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Show a user's top items per scene (the native twin of the browser demo).
+    Recommend {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        weights: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// User id from the data set (default: the first user).
+        #[arg(long)]
+        user: Option<String>,
+        /// Scene name (default: every scene).
+        #[arg(long)]
+        scene: Option<String>,
+        #[arg(short, long, default_value_t = 10)]
+        k: usize,
+    },
+    /// The accuracy benchmark: popularity, the model and its ablations, cold start.
+    Bench {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Directory for accuracy.json and accuracy.md.
+        #[arg(long)]
+        out: PathBuf,
+        /// Working directory for the benchmark's training runs.
+        #[arg(long, default_value = "runs/bench")]
+        runs: PathBuf,
+        /// The command line to record in the results file.
+        #[arg(long, default_value = "scripts/bench-accuracy.sh")]
+        command: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Prepare { source, out, derive_scenes, lm_dir } => {
+            commands::prepare(&source, &out, derive_scenes.as_deref(), &lm_dir)
+        }
+        Command::Train { data, config, out, resume } => commands::train(&data, config.as_deref(), &out, resume),
+        Command::Eval { data, weights, config, split, json } => {
+            commands::eval(&data, &weights, config.as_deref(), &split, json.as_deref())
+        }
+        Command::Export { data, weights, config, out } => commands::export(&data, &weights, config.as_deref(), &out),
+        Command::Recommend { data, weights, config, user, scene, k } => {
+            commands::recommend(&data, &weights, config.as_deref(), user.as_deref(), scene.as_deref(), k)
+        }
+        Command::Bench { data, config, out, runs, command } => {
+            scenerec::bench::run(&data, config.as_deref(), &out, &runs, &command)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

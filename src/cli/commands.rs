@@ -1,0 +1,218 @@
+//! The CLI commands, each a thin layer over the library.
+
+use std::path::Path;
+use std::time::Instant;
+
+use super::progress::{TrainBars, bar};
+use crate::backend::{BackendKind, device};
+use crate::data::atomic::AtomicTable;
+use crate::data::dataset::{Dataset, atomic_path};
+use crate::data::scenes::add_ml1m_scenes;
+use crate::embed::{EmbeddingCache, TextEncoder};
+use crate::eval::{Report, evaluate, model_ranker};
+use crate::experiment::{Prepared, cache_path};
+use crate::train::checkpoint::Checkpoint;
+use crate::train::{TrainConfig, fit};
+use crate::{Error, Result, store};
+
+/// The config at `path`, or the defaults.
+pub fn load_config(path: Option<&Path>) -> Result<TrainConfig> {
+    match path {
+        Some(p) => TrainConfig::read(p),
+        None => Ok(TrainConfig::default()),
+    }
+}
+
+fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+}
+
+/// `prepare`: validate the atomic files, add scenes, embed item texts into the cache.
+pub fn prepare(source: &Path, out: &Path, derive_scenes: Option<&str>, lm_dir: &Path) -> Result<()> {
+    let mut items = AtomicTable::read(&atomic_path(source, "item"))?;
+    let inter = AtomicTable::read(&atomic_path(source, "inter"))?;
+    match derive_scenes {
+        None => {}
+        Some("ml1m-genres") => add_ml1m_scenes(&mut items)?,
+        Some(other) => return Err(Error::Input(format!("unknown scene rule `{other}` (known: ml1m-genres)"))),
+    }
+    let data = Dataset::from_tables(&items, &inter)?;
+    // `Dataset::load(out)` reads `out/NAME.*` with NAME the directory's own name.
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    write(&atomic_path(out, "item"), items.to_text())?;
+    write(&atomic_path(out, "inter"), inter.to_text())?;
+    let texts: Vec<String> = data.catalog.items.iter().map(|i| i.text(&data.catalog)).collect();
+    let mut cache = EmbeddingCache::open(&cache_path(out))?;
+    let encoder = TextEncoder::load(lm_dir)?;
+    let pb = bar(texts.len(), "embedding");
+    let t0 = Instant::now();
+    cache.fill(&texts, &encoder, |done, total| {
+        pb.set_length(total as u64);
+        pb.set_position(done as u64);
+    })?;
+    pb.finish_and_clear();
+    eprintln!(
+        "prepared {}: {} users, {} items, {} interactions, scenes {:?}; {} cached text embeddings ({:.1}s)",
+        out.display(),
+        data.users.len(),
+        data.catalog.len(),
+        data.num_events(),
+        data.catalog.scenes,
+        cache.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `train`: pretrain with checkpoints in `out`, then report the test metrics.
+pub fn train(data: &Path, config: Option<&Path>, out: &Path, resume: bool) -> Result<()> {
+    let cfg = load_config(config)?;
+    let prepared = Prepared::load(data, &cfg.filter)?;
+    let ck = Checkpoint::new(out)?;
+    if ck.exists() && !resume {
+        return Err(Error::Input(format!(
+            "{} already holds a run: pass --resume to continue it, or choose another --out",
+            out.display()
+        )));
+    }
+    let d = &prepared.data;
+    eprintln!(
+        "training on {} users, {} items, {} interactions ({} scenes)",
+        d.users.len(),
+        d.catalog.len(),
+        d.num_events(),
+        d.catalog.scenes.len()
+    );
+    let known = vec![true; d.catalog.len()];
+    let dev = device(BackendKind::Flex, cfg.seed)?;
+    let trained = fit(&cfg, &prepared.train_input(&known), &dev, Some(&ck), &mut TrainBars::default())?;
+    eprintln!(
+        "best epoch {} (valid NDCG@10 {:.4}); {:.0}s, {:.0} samples/s; weights: {}",
+        trained.best_epoch,
+        trained.best_valid,
+        trained.seconds,
+        trained.samples_per_s,
+        ck.best_path().display()
+    );
+    let feats = features(&prepared, &dev)?;
+    let mut ranker = model_ranker(&trained.model, &feats, &d.histories, cfg.rerank, trained.config.max_len);
+    print_report("test", &evaluate(&prepared.eval_setup(), &prepared.split.test, &mut ranker)?);
+    Ok(())
+}
+
+fn features(p: &Prepared, dev: &burn::tensor::Device) -> Result<crate::model::ItemFeatures> {
+    crate::model::ItemFeatures::new(&p.data.catalog, &p.lm, p.lm_dim(), &vec![true; p.data.catalog.len()], dev)
+}
+
+fn read_weights(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// `eval`: full-ranking metrics of a weights file on the test (or validation) split.
+pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, json: Option<&Path>) -> Result<()> {
+    let cfg = load_config(config)?;
+    let prepared = Prepared::load(data, &cfg.filter)?;
+    let dev = device(BackendKind::Flex, cfg.seed)?;
+    let expected = cfg.model.for_catalog(&prepared.data.catalog);
+    let (model, header) = store::load(&read_weights(weights)?, &dev, Some((&expected, &prepared.data.catalog.fingerprint())))?;
+    let cases = match split {
+        "test" => &prepared.split.test,
+        "valid" => &prepared.split.valid,
+        other => return Err(Error::Input(format!("unknown split `{other}` (test or valid)"))),
+    };
+    let feats = features(&prepared, &dev)?;
+    let mut ranker = model_ranker(&model, &feats, &prepared.data.histories, cfg.rerank, header.model.max_len);
+    let report = evaluate(&prepared.eval_setup(), cases, &mut ranker)?;
+    print_report(split, &report);
+    if let Some(path) = json {
+        write(path, serde_json::to_string_pretty(&report).map_err(|e| Error::Data(e.to_string()))?)?;
+    }
+    Ok(())
+}
+
+/// Prints a report as a small table.
+pub fn print_report(name: &str, r: &Report) {
+    let keys = ["hr@10", "ndcg@10", "auc", "coverage@10"];
+    println!("{name}: {} queries", r.queries);
+    println!("{:<10} {}", "scene", keys.map(|k| format!("{k:>12}")).join(""));
+    let row = |label: &str, m: &std::collections::BTreeMap<String, f64>| {
+        let cells: String = keys.iter().map(|k| format!("{:>12.4}", m.get(*k).copied().unwrap_or(f64::NAN))).collect();
+        println!("{label:<10} {cells}");
+    };
+    row("overall", &r.overall);
+    for (scene, m) in &r.per_scene {
+        row(scene, m);
+    }
+}
+
+/// `export`: the browser bundle — weights, catalogue JSON, item text embeddings (f32 LE).
+pub fn export(data: &Path, weights: &Path, config: Option<&Path>, out: &Path) -> Result<()> {
+    let cfg = load_config(config)?;
+    let prepared = Prepared::load(data, &cfg.filter)?;
+    let bytes = read_weights(weights)?;
+    let catalog = &prepared.data.catalog;
+    let expected = cfg.model.for_catalog(catalog);
+    store::load(&bytes, &device(BackendKind::Flex, cfg.seed)?, Some((&expected, &catalog.fingerprint())))?;
+    let lm: Vec<u8> = prepared.lm.iter().flat_map(|x| x.to_le_bytes()).collect();
+    write(&out.join("model.weights"), &bytes)?;
+    write(&out.join("catalog.json"), catalog.to_json())?;
+    write(&out.join("item_text.f32"), &lm)?;
+    eprintln!(
+        "exported to {}: model.weights ({} KB), catalog.json ({} items, {} scenes), item_text.f32 ({} KB)",
+        out.display(),
+        bytes.len() / 1024,
+        catalog.len(),
+        catalog.scenes.len(),
+        lm.len() / 1024
+    );
+    Ok(())
+}
+
+/// `recommend`: a user's top items in a scene from their full history, with explanations.
+pub fn recommend(data: &Path, weights: &Path, config: Option<&Path>, user: Option<&str>, scene: Option<&str>, k: usize) -> Result<()> {
+    let cfg = load_config(config)?;
+    let prepared = Prepared::load(data, &cfg.filter)?;
+    let d = &prepared.data;
+    let dev = device(BackendKind::Flex, cfg.seed)?;
+    let expected = cfg.model.for_catalog(&d.catalog);
+    let (model, header) = store::load(&read_weights(weights)?, &dev, Some((&expected, &d.catalog.fingerprint())))?;
+    let u = match user {
+        Some(id) => d.users.iter().position(|x| x == id).ok_or_else(|| Error::Input(format!("unknown user `{id}`")))?,
+        None => 0,
+    };
+    let scenes: Vec<usize> = match scene {
+        Some(name) => vec![d.catalog.scene_index(name).ok_or_else(|| {
+            Error::Input(format!("unknown scene `{name}` (scenes: {})", d.catalog.scenes.join(", ")))
+        })?],
+        None => (0..d.catalog.scenes.len()).collect(),
+    };
+    let history = &d.histories[u];
+    let feats = features(&prepared, &dev)?;
+    let table = model.item_table(&feats, None);
+    let host_table = crate::backend::block_on(crate::backend::read_f32(table.clone()))?;
+    let batch = crate::data::batch::history_batch(&vec![history.as_slice(); scenes.len()], d.catalog.len(), header.model.max_len, &dev);
+    let seen: std::collections::HashSet<u32> = history.iter().map(|e| e.item).collect();
+    let scene_ids: Vec<u16> = scenes.iter().map(|&s| s as u16).collect();
+    let rankings = crate::backend::block_on(crate::rank::rank_batch(
+        &model,
+        &table,
+        &batch,
+        &scene_ids,
+        |q, i| seen.contains(&(i as u32)) || d.catalog.items[i].scene as usize != scenes[q],
+        cfg.rerank,
+    ))?;
+    println!("user {} ({} interactions; last: {})", d.users[u], history.len(), history.last().map(|e| d.catalog.items[e.item as usize].title.as_str()).unwrap_or("-"));
+    for (q, r) in rankings.iter().enumerate() {
+        println!("\n{}:", d.catalog.scenes[scenes[q]]);
+        for (rank, (item, score)) in r.top(k).into_iter().enumerate() {
+            let why = crate::rank::because(&host_table, header.model.dim, history, item)
+                .map(|e| format!("because you watched {} in {}", d.catalog.items[e.item as usize].title, d.catalog.scenes[e.scene as usize]))
+                .unwrap_or_default();
+            println!("{:>3}. {:<50} {:>7.3}  {}", rank + 1, d.catalog.items[item].title, score, why);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! The native command line: `prepare`, `train`, `eval`, `export`, `bench`.
+
+pub mod commands;
+pub mod progress;

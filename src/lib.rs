@@ -1,0 +1,40 @@
+//! scenerec: a multi-scene fusion recommender that pretrains natively and runs on the device.
+//!
+//! Module map (each file holds one concept):
+//! - [`backend`]: the one place that names Burn backends and builds devices.
+//! - [`data`]: RecBole atomic files, the item catalogue, multi-scene histories, the
+//!   evaluation protocol and training batches.
+//! - [`model`]: item tower, interest encoder, fusion head.
+//! - [`train`]: the hand-written training loop (loss, Adam, early stopping, checkpoints).
+//! - [`rank`]: scoring, top-K with exclusions, retrieval + re-ranking.
+//! - [`metrics`]: HR, NDCG, AUC, coverage, diversity, novelty.
+//! - [`eval`]: the full-ranking evaluation that produces those metrics per scene.
+//! - [`store`]: versioned, validated weights files.
+//! - [`embed`]: language-model text embeddings of items (native only).
+//! - [`bench`]: the accuracy benchmark (baselines and ablations).
+
+pub mod backend;
+pub mod data;
+pub mod error;
+pub mod eval;
+pub mod metrics;
+pub mod model;
+pub mod rank;
+pub mod rng;
+pub mod store;
+pub mod train;
+
+
+#[cfg(feature = "embed")]
+pub mod embed;
+
+#[cfg(feature = "embed")]
+pub mod experiment;
+
+#[cfg(feature = "cli")]
+pub mod cli;
+
+#[cfg(feature = "cli")]
+pub mod bench;
+
+pub use error::{Error, Result};

@@ -1,0 +1,79 @@
+//! Model hyper-parameters. The shapes (`n_items`, `n_scenes`, `n_genres`, `lm_dim`) come from
+//! the catalogue; the rest are choices, defaulted to what the accuracy benchmark selected.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Number of time-gap buckets the interest encoder embeds (see [`crate::data::batch::gap_bucket`]).
+pub const GAP_BUCKETS: usize = 16;
+
+/// Hyper-parameters and shapes. In a config file only the choices are given; the shapes are
+/// filled in from the catalogue ([`ModelConfig::for_catalog`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelConfig {
+    pub n_items: usize,
+    pub n_scenes: usize,
+    pub n_genres: usize,
+    /// Width of the language-model text embedding (all-MiniLM-L6-v2: 384).
+    pub lm_dim: usize,
+    /// Whether the item tower reads the language-model embedding (off: the "no LM" ablation).
+    pub use_lm: bool,
+    pub dim: usize,
+    /// Longest history window the encoder reads.
+    pub max_len: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub dropout: f64,
+    /// Hidden width of the fusion MLP.
+    pub head_hidden: usize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            n_items: 0,
+            n_scenes: 0,
+            n_genres: 0,
+            lm_dim: 384,
+            use_lm: true,
+            dim: 64,
+            max_len: 50,
+            layers: 2,
+            heads: 2,
+            dropout: 0.2,
+            head_hidden: 64,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// This config with the shapes of `catalog`.
+    pub fn for_catalog(&self, catalog: &crate::data::Catalog) -> Self {
+        ModelConfig {
+            n_items: catalog.len(),
+            n_scenes: catalog.scenes.len(),
+            n_genres: catalog.genres.len(),
+            ..self.clone()
+        }
+    }
+
+    /// Rejects values that would make layer construction panic.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(m));
+        if self.n_items == 0 || self.n_scenes == 0 {
+            return bad(format!("n_items ({}) and n_scenes ({}) must be positive", self.n_items, self.n_scenes));
+        }
+        if self.dim == 0 || self.heads == 0 || self.dim % self.heads != 0 {
+            return bad(format!("dim ({}) must be a positive multiple of heads ({})", self.dim, self.heads));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return bad(format!("dropout {} is not in [0, 1)", self.dropout));
+        }
+        if self.max_len == 0 || self.head_hidden == 0 || self.lm_dim == 0 {
+            return bad("max_len, head_hidden and lm_dim must be positive".into());
+        }
+        Ok(())
+    }
+}

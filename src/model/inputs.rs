@@ -1,0 +1,77 @@
+//! The tensors the model reads, built from host data on the model's device.
+
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+
+use crate::data::Catalog;
+use crate::{Error, Result};
+
+/// Per-item features, fixed for a catalogue.
+#[derive(Debug, Clone)]
+pub struct ItemFeatures {
+    /// `[items, lm_dim]` language-model text embeddings (unit length).
+    pub lm: Tensor<2>,
+    /// `[items, genres]` normalised multi-hot genre rows.
+    pub genres: Tensor<2>,
+    /// `[items]` home scene of each item.
+    pub scenes: Tensor<1, Int>,
+    /// `[items, 1]`: 1 for items whose ID embedding was trained, 0 for new (cold) items,
+    /// which are then represented by their text and categories alone.
+    pub known: Tensor<2>,
+}
+
+impl ItemFeatures {
+    /// `lm` is row-major `[items, lm_dim]`; `known[i]` says item `i` has a trained ID vector.
+    pub fn new(catalog: &Catalog, lm: &[f32], lm_dim: usize, known: &[bool], device: &Device) -> Result<Self> {
+        let n = catalog.len();
+        if lm.len() != n * lm_dim || known.len() != n {
+            return Err(Error::Input(format!(
+                "item features: {} embedding values and {} flags for {n} items of width {lm_dim}",
+                lm.len(),
+                known.len()
+            )));
+        }
+        if lm.iter().any(|x| !x.is_finite()) {
+            return Err(Error::Input("item text embeddings contain NaN or infinite values".into()));
+        }
+        let g = catalog.genres.len().max(1);
+        let scenes: Vec<i64> = catalog.items.iter().map(|it| it.scene as i64).collect();
+        let known: Vec<f32> = known.iter().map(|&k| if k { 1.0 } else { 0.0 }).collect();
+        Ok(ItemFeatures {
+            lm: Tensor::from_data(TensorData::new(lm.to_vec(), [n, lm_dim]), device),
+            genres: Tensor::from_data(TensorData::new(catalog.genre_matrix(), [n, g]), device),
+            scenes: Tensor::from_data(TensorData::new(scenes, [n]), device),
+            known: Tensor::from_data(TensorData::new(known, [n, 1]), device),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.scenes.dims()[0]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A batch of left-padded history windows, most recent event last.
+#[derive(Debug, Clone)]
+pub struct HistoryBatch {
+    /// `[batch, len]` item indices; padding uses `n_items` (a zero vector).
+    pub items: Tensor<2, Int>,
+    /// `[batch, len]` scene of each event (0 on padding).
+    pub scenes: Tensor<2, Int>,
+    /// `[batch, len]` action of each event.
+    pub actions: Tensor<2, Int>,
+    /// `[batch, len]` bucketed time gap to the previous event.
+    pub gaps: Tensor<2, Int>,
+    /// `[batch, len]` recency position: 0 for the last event.
+    pub positions: Tensor<2, Int>,
+    /// `[batch, len]` `true` on padding.
+    pub pad: Tensor<2, Bool>,
+}
+
+impl HistoryBatch {
+    pub fn dims(&self) -> [usize; 2] {
+        self.items.dims()
+    }
+}

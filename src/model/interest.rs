@@ -1,0 +1,86 @@
+//! The interest encoder: reads the unified multi-scene history and produces an interest
+//! vector for a target scene.
+//!
+//! Shared part: every event is its item vector plus embeddings of its scene, action, time gap
+//! and recency, read by causal self-attention (SASRec-style), so every scene's events inform
+//! every other scene. Scene-specific part (PEPNet-style): the target scene's embedding drives a
+//! gate in (0, 2) over the shared state, plus a per-scene shift, so each scene can re-weight the
+//! shared interests without its gradients overwriting the others'.
+
+use burn::module::Module;
+use burn::nn::attention::generate_autoregressive_mask;
+use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput};
+use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::sigmoid;
+use burn::tensor::{Device, Int, Tensor};
+
+use super::config::{GAP_BUCKETS, ModelConfig};
+use super::inputs::HistoryBatch;
+use crate::data::Action;
+
+#[derive(Module, Debug)]
+pub struct InterestEncoder {
+    scene: Embedding,
+    action: Embedding,
+    gap: Embedding,
+    position: Embedding,
+    input_norm: LayerNorm,
+    dropout: Dropout,
+    encoder: TransformerEncoder,
+    output_norm: LayerNorm,
+    target_scene: Embedding,
+    gate: Linear,
+    shift: Embedding,
+}
+
+impl InterestEncoder {
+    pub fn new(c: &ModelConfig, device: &Device) -> Self {
+        InterestEncoder {
+            scene: EmbeddingConfig::new(c.n_scenes, c.dim).init(device),
+            action: EmbeddingConfig::new(Action::COUNT, c.dim).init(device),
+            gap: EmbeddingConfig::new(GAP_BUCKETS, c.dim).init(device),
+            position: EmbeddingConfig::new(c.max_len, c.dim).init(device),
+            input_norm: LayerNormConfig::new(c.dim).init(device),
+            dropout: DropoutConfig::new(c.dropout).init(),
+            encoder: TransformerEncoderConfig::new(c.dim, c.dim * 2, c.heads, c.layers)
+                .with_dropout(c.dropout)
+                .with_norm_first(true)
+                .init(device),
+            output_norm: LayerNormConfig::new(c.dim).init(device),
+            target_scene: EmbeddingConfig::new(c.n_scenes, c.dim).init(device),
+            gate: LinearConfig::new(2 * c.dim, c.dim).init(device),
+            shift: EmbeddingConfig::new(c.n_scenes, c.dim).init(device),
+        }
+    }
+
+    /// Causal sequence states: position `t` has read events `..=t`.
+    ///
+    /// `items_padded` is the item table with one extra zero row for padding.
+    ///
+    /// # Shapes
+    /// `items_padded`: `[items + 1, dim]`; returns `[batch, len, dim]`
+    pub fn states(&self, items_padded: &Tensor<2>, h: &HistoryBatch) -> Tensor<3> {
+        let [b, l] = h.dims();
+        let dim = items_padded.dims()[1];
+        let item_vecs = items_padded.clone().select(0, h.items.clone().reshape([b * l])).reshape([b, l, dim]);
+        let x = item_vecs
+            + self.scene.forward(h.scenes.clone())
+            + self.action.forward(h.actions.clone())
+            + self.gap.forward(h.gaps.clone())
+            + self.position.forward(h.positions.clone());
+        let x = self.dropout.forward(self.input_norm.forward(x));
+        let mask = generate_autoregressive_mask(b, l, &x.device());
+        let y = self.encoder.forward(TransformerEncoderInput::new(x).mask_pad(h.pad.clone()).mask_attn(mask));
+        self.output_norm.forward(y)
+    }
+
+    /// Interest vectors for target scenes from sequence states.
+    ///
+    /// # Shapes
+    /// `states`: `[rows, dim]`, `scenes`: `[rows]`; returns `[rows, dim]`
+    pub fn interest(&self, states: Tensor<2>, scenes: Tensor<1, Int>) -> Tensor<2> {
+        let scene = self.target_scene.weight.val().select(0, scenes.clone());
+        let gate = sigmoid(self.gate.forward(Tensor::cat(vec![states.clone(), scene], 1))) * 2.0;
+        states * gate + self.shift.weight.val().select(0, scenes)
+    }
+}

@@ -1,0 +1,84 @@
+//! Resumable training state: written after every epoch, read by `train --resume`.
+//!
+//! Files in the run directory, each replaced atomically (write, then rename), so an interrupted
+//! run always leaves the last complete epoch behind: `checkpoint.json` (loop state),
+//! `checkpoint.weights` (current weights), `checkpoint.optim` (Adam moments), `best.weights`.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+use super::config::TrainConfig;
+use super::fit::EpochReport;
+use crate::rng::Rng;
+use crate::{Error, Result};
+
+/// The loop state after a completed epoch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoopState {
+    pub config: TrainConfig,
+    pub epochs_done: usize,
+    pub rng: Rng,
+    pub best_valid: f64,
+    pub best_epoch: usize,
+    pub stale: usize,
+    pub reports: Vec<EpochReport>,
+}
+
+/// Paths of one run directory's checkpoint files.
+pub struct Checkpoint {
+    dir: PathBuf,
+}
+
+impl Checkpoint {
+    pub fn new(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        Ok(Checkpoint { dir: dir.to_path_buf() })
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let tmp = self.path(&format!("{name}.tmp"));
+        std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, self.path(name)).map_err(|e| Error::io(self.path(name), e))
+    }
+
+    fn read(&self, name: &str) -> Result<Vec<u8>> {
+        std::fs::read(self.path(name)).map_err(|e| Error::io(self.path(name), e))
+    }
+
+    pub fn exists(&self) -> bool {
+        self.path("checkpoint.json").exists()
+    }
+
+    /// Saves the state; `best` is written only when the epoch improved on the best so far.
+    pub fn save(&self, state: &LoopState, weights: &[u8], optim: &[u8], best: Option<&[u8]>) -> Result<()> {
+        if let Some(best) = best {
+            self.write("best.weights", best)?;
+        }
+        self.write("checkpoint.weights", weights)?;
+        self.write("checkpoint.optim", optim)?;
+        let json = serde_json::to_vec_pretty(state).map_err(|e| Error::Config(e.to_string()))?;
+        self.write("checkpoint.json", &json)
+    }
+
+    /// Loads `(state, weights, optimizer, best weights)`; the config must match the run's.
+    pub fn load(&self, config: &TrainConfig) -> Result<(LoopState, Vec<u8>, Vec<u8>, Vec<u8>)> {
+        let state: LoopState = serde_json::from_slice(&self.read("checkpoint.json")?)
+            .map_err(|e| Error::Config(format!("{}: {e}", self.path("checkpoint.json").display())))?;
+        if &state.config != config {
+            return Err(Error::Config(format!(
+                "the checkpoint in {} was made with a different config; resume with the same config or start a new run directory",
+                self.dir.display()
+            )));
+        }
+        Ok((state, self.read("checkpoint.weights")?, self.read("checkpoint.optim")?, self.read("best.weights")?))
+    }
+
+    /// The best weights of the run.
+    pub fn best_path(&self) -> PathBuf {
+        self.path("best.weights")
+    }
+}

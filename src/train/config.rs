@@ -1,0 +1,74 @@
+//! The training config: a JSON file whose every field has a default, so `{}` is valid.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+use crate::data::protocol::Filter;
+use crate::model::ModelConfig;
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Seeds weights, dropout, shuffling and negatives.
+    pub seed: u64,
+    /// Upper bound on passes over the training data.
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    /// Stop after this many validations without a better NDCG@10.
+    pub patience: usize,
+    /// Share of item ID vectors zeroed per batch, teaching the text path to stand alone.
+    pub id_dropout: f32,
+    /// Weight of the fusion head's BCE loss next to the retrieval softmax.
+    pub head_weight: f32,
+    /// How many retrieved items the fusion head re-ranks.
+    pub rerank: usize,
+    /// Validate on at most this many users (0: all) to keep epochs short.
+    pub valid_users: usize,
+    pub model: ModelConfig,
+    pub filter: Filter,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            seed: 42,
+            epochs: 60,
+            batch_size: 128,
+            learning_rate: 1e-3,
+            patience: 5,
+            id_dropout: 0.1,
+            head_weight: 0.5,
+            rerank: 100,
+            valid_users: 0,
+            model: ModelConfig::default(),
+            filter: Filter::default(),
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Reads a JSON config; unknown keys are errors (a typo must not silently do nothing).
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let config: TrainConfig =
+            serde_json::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(Error::Config(m.to_string()));
+        if self.epochs == 0 || self.batch_size == 0 {
+            return bad("epochs and batch_size must be positive");
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return bad("learning_rate must be a positive number");
+        }
+        if !(0.0..1.0).contains(&self.id_dropout) || !(self.head_weight >= 0.0) {
+            return bad("id_dropout must be in [0, 1) and head_weight non-negative");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,16 @@
+//! Training, written by hand (burn's `Learner` is not wasm-ready, burn#1254).
+//!
+//! - [`config`]: the training config file (JSON, every field defaulted).
+//! - [`samples`]: history windows and the next-item targets they predict.
+//! - [`loss`]: the loss of one batch (full softmax over the catalogue + fusion-head BCE).
+//! - [`fit`]: the epoch loop with Adam, validation, early stopping and checkpoints.
+//! - [`checkpoint`]: resumable training state on disk.
+
+pub mod checkpoint;
+pub mod config;
+pub mod fit;
+pub mod loss;
+pub mod samples;
+
+pub use config::TrainConfig;
+pub use fit::{EpochReport, Progress, Silent, TrainInput, Trained, fit};

@@ -1,0 +1,111 @@
+//! The model on a small real slice: it learns, beats popularity, and its weights round-trip.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use scenerec::backend::{BackendKind, device};
+use scenerec::eval::{evaluate, model_ranker, popularity_ranker};
+use scenerec::experiment::Prepared;
+use scenerec::model::ItemFeatures;
+use scenerec::train::{Silent, TrainConfig, Trained, fit};
+use scenerec::store;
+
+const USERS: usize = 600;
+
+fn config() -> TrainConfig {
+    let mut c = TrainConfig { epochs: 6, patience: 6, batch_size: 64, learning_rate: 3e-3, rerank: 50, ..Default::default() };
+    c.model.dim = 32;
+    c.model.layers = 1;
+    c.model.max_len = 30;
+    c
+}
+
+/// One training run on the slice, shared by the tests of this file.
+fn trained() -> &'static (Prepared, Trained) {
+    static RUN: OnceLock<(Prepared, Trained)> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let p = common::slice(USERS);
+        let known = vec![true; p.data.catalog.len()];
+        let dev = device(BackendKind::Flex, 1).unwrap();
+        let t = fit(&config(), &p.train_input(&known), &dev, None, &mut Silent).unwrap();
+        (p, t)
+    })
+}
+
+fn features(p: &Prepared) -> ItemFeatures {
+    let known = vec![true; p.data.catalog.len()];
+    ItemFeatures::new(&p.data.catalog, &p.lm, p.lm_dim(), &known, &device(BackendKind::Flex, 1).unwrap()).unwrap()
+}
+
+#[test]
+fn training_lowers_the_loss_and_beats_popularity() {
+    let (p, t) = trained();
+    let first = &t.reports[0];
+    let last = t.reports.last().unwrap();
+    assert!(last.loss < first.loss * 0.95, "loss {} -> {}", first.loss, last.loss);
+    let setup = p.eval_setup();
+    let pop = evaluate(&setup, &p.split.test, &mut popularity_ranker(&p.item_users)).unwrap();
+    let feats = features(p);
+    let mut ranker = model_ranker(&t.model, &feats, &p.data.histories, config().rerank, t.config.max_len);
+    let model = evaluate(&setup, &p.split.test, &mut ranker).unwrap();
+    assert_eq!(model.queries, USERS);
+    assert!(
+        model.ndcg10() > pop.ndcg10() && model.overall["hr@10"] > pop.overall["hr@10"],
+        "model NDCG@10 {:.4} HR@10 {:.4} vs popularity {:.4} {:.4}",
+        model.ndcg10(),
+        model.overall["hr@10"],
+        pop.ndcg10(),
+        pop.overall["hr@10"]
+    );
+    assert!(model.overall["auc"] > 0.8);
+    assert_eq!(model.per_scene.len(), p.data.catalog.scenes.len());
+}
+
+#[test]
+fn saved_weights_load_to_identical_scores() {
+    let (p, t) = trained();
+    let fp = p.data.catalog.fingerprint();
+    let bytes = store::save(&t.model, &t.config, &fp, "test").unwrap();
+    let dev = device(BackendKind::Flex, 99).unwrap();
+    let (loaded, header) = store::load(&bytes, &dev, Some((&t.config, &fp))).unwrap();
+    assert_eq!(header.model, t.config);
+    let feats = features(p);
+    let cases = &p.split.test[..64];
+    let setup = p.eval_setup();
+    let a = evaluate(&setup, cases, &mut model_ranker(&t.model, &feats, &p.data.histories, 20, t.config.max_len)).unwrap();
+    let b = evaluate(&setup, cases, &mut model_ranker(&loaded, &feats, &p.data.histories, 20, t.config.max_len)).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(store::save(&loaded, &t.config, &fp, "test").unwrap(), bytes, "re-saving gives the same bytes");
+}
+
+#[test]
+fn bad_weights_files_are_errors_not_panics() {
+    let (p, t) = trained();
+    let fp = p.data.catalog.fingerprint();
+    let bytes = store::save(&t.model, &t.config, &fp, "test").unwrap();
+    let dev = device(BackendKind::Flex, 1).unwrap();
+    let err = |b: &[u8]| store::load(b, &dev, Some((&t.config, &fp))).err().expect("must fail").to_string();
+
+    assert!(err(&bytes[..bytes.len() / 2]).contains("truncated"), "{}", err(&bytes[..bytes.len() / 2]));
+    assert!(err(&bytes[..10]).contains("truncated"));
+    assert!(err(&[]).contains("truncated"));
+    assert!(err(b"PK\x03\x04 this is a zip file, not weights").contains("not a scenerec weights file"));
+    let mut v2 = bytes.clone();
+    v2[8] = 2;
+    assert!(err(&v2).contains("format version 2 is not supported"));
+    let mut flipped = bytes.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0xff;
+    assert!(err(&flipped).contains("corrupted"));
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(err(&longer).contains("unexpected bytes"));
+
+    let mut other_shape = t.config.clone();
+    other_shape.n_items += 1;
+    let e = store::load(&bytes, &dev, Some((&other_shape, &fp))).err().unwrap().to_string();
+    assert!(e.contains("shape mismatch"), "{e}");
+    let e = store::load(&bytes, &dev, Some((&t.config, "0123456789abcdef"))).err().unwrap().to_string();
+    assert!(e.contains("belong to catalogue"), "{e}");
+}
