@@ -3,5 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+scripts/install-deps.sh
 scripts/prepare-data.sh
+mkdir -p "${XDG_RUNTIME_DIR:=/tmp/scenerec-xdg}" && chmod 700 "$XDG_RUNTIME_DIR" && export XDG_RUNTIME_DIR
 cargo test --release --locked

@@ -39,11 +39,20 @@ pub fn device(kind: BackendKind, seed: u64) -> Result<Device> {
     let device = match kind {
         BackendKind::Flex => Device::flex(),
         #[cfg(feature = "wgpu")]
-        BackendKind::Wgpu => block_on(Device::wgpu_options().init_async())
-            .map_err(|e| Error::Backend(format!("no wgpu adapter: {e:?}")))?,
+        BackendKind::Wgpu => wgpu_device()?,
     };
     device.seed(seed);
     Ok(device)
+}
+
+/// The process-wide wgpu device: burn's wgpu runtime can be initialised only once.
+#[cfg(feature = "wgpu")]
+fn wgpu_device() -> Result<Device> {
+    static DEVICE: std::sync::OnceLock<std::result::Result<Device, String>> = std::sync::OnceLock::new();
+    DEVICE
+        .get_or_init(|| block_on(Device::wgpu_options().init_async()).map_err(|e| format!("no wgpu adapter: {e:?}")))
+        .clone()
+        .map_err(Error::Backend)
 }
 
 /// The autodiff (training) view of a device.

@@ -10,8 +10,10 @@
 //! - [`metrics`]: HR, NDCG, AUC, coverage, diversity, novelty.
 //! - [`eval`]: the full-ranking evaluation that produces those metrics per scene.
 //! - [`store`]: versioned, validated weights files.
+//! - [`recommender`]: the on-device recommender the browser runs (rank, fine-tune, export).
 //! - [`embed`]: language-model text embeddings of items (native only).
 //! - [`bench`]: the accuracy benchmark (baselines and ablations).
+//! - `wasm`: the `#[wasm_bindgen]` wrappers (wasm32 builds with the `wasm` feature only).
 
 pub mod backend;
 pub mod data;
@@ -20,6 +22,7 @@ pub mod eval;
 pub mod metrics;
 pub mod model;
 pub mod rank;
+pub mod recommender;
 pub mod rng;
 pub mod store;
 pub mod train;
@@ -36,5 +39,8 @@ pub mod cli;
 
 #[cfg(feature = "cli")]
 pub mod bench;
+
+#[cfg(all(feature = "wasm", target_arch = "wasm32"))]
+pub mod wasm;
 
 pub use error::{Error, Result};

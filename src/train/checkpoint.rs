@@ -64,16 +64,19 @@ impl Checkpoint {
         self.write("checkpoint.json", &json)
     }
 
-    /// Loads `(state, weights, optimizer, best weights)`; the config must match the run's.
+    /// Loads `(state, weights, optimizer, best weights)`. The config must match the run's,
+    /// except for the stopping rule (`epochs`, `patience`), which may change to extend a run.
     pub fn load(&self, config: &TrainConfig) -> Result<(LoopState, Vec<u8>, Vec<u8>, Vec<u8>)> {
-        let state: LoopState = serde_json::from_slice(&self.read("checkpoint.json")?)
+        let mut state: LoopState = serde_json::from_slice(&self.read("checkpoint.json")?)
             .map_err(|e| Error::Config(format!("{}: {e}", self.path("checkpoint.json").display())))?;
-        if &state.config != config {
+        let stopping = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
+        if stopping(&state.config) != stopping(config) {
             return Err(Error::Config(format!(
                 "the checkpoint in {} was made with a different config; resume with the same config or start a new run directory",
                 self.dir.display()
             )));
         }
+        state.config = config.clone();
         Ok((state, self.read("checkpoint.weights")?, self.read("checkpoint.optim")?, self.read("best.weights")?))
     }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::checkpoint::{Checkpoint, LoopState};
 use super::config::TrainConfig;
-use super::loss::{LossOptions, batch_loss};
+use super::loss::{LossOptions, batch_loss, training_table};
 use super::samples::{epoch_batches, windows};
 use crate::backend::{block_on, read_f32};
 use crate::data::protocol::Case;
@@ -127,7 +127,7 @@ pub fn fit(
         state = s;
     }
 
-    let loss_opts = LossOptions { id_dropout: cfg.id_dropout, head_weight: cfg.head_weight, max_len: mcfg.max_len };
+    let loss_opts = LossOptions { head_weight: cfg.head_weight, max_len: mcfg.max_len };
     let started = Instant::now();
     while state.epochs_done < cfg.epochs && (state.stale < cfg.patience || state.epochs_done == 0) {
         let epoch = state.epochs_done + 1;
@@ -137,7 +137,8 @@ pub fn fit(
         progress.epoch_start(epoch, batches.len());
         let (mut sums, mut samples) = ([0.0f64; 3], 0usize);
         for batch in &batches {
-            let loss = batch_loss(&model, &train_features, batch, loss_opts, &mut state.rng, &train_device);
+            let table = training_table(&model, &train_features, cfg.id_dropout, &mut state.rng);
+            let loss = batch_loss(&model, table, batch, loss_opts, &mut state.rng, &train_device);
             let values = block_on(read_f32(burn::tensor::Tensor::cat(
                 vec![loss.total.clone().detach(), loss.retrieval.detach(), loss.head.detach()],
                 0,

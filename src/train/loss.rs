@@ -25,20 +25,29 @@ pub struct BatchLoss {
 /// Knobs of the loss.
 #[derive(Debug, Clone, Copy)]
 pub struct LossOptions {
-    pub id_dropout: f32,
     pub head_weight: f32,
     pub max_len: usize,
 }
 
+/// The item table for a training batch, with a random `id_dropout` share of ID vectors off.
+pub fn training_table(model: &SceneRec, features: &ItemFeatures, id_dropout: f32, rng: &mut Rng) -> Tensor<2> {
+    let n = features.len();
+    let keep: Vec<f32> = (0..n).map(|_| if rng.unit() < id_dropout { 0.0 } else { 1.0 }).collect();
+    let keep = Tensor::<2>::from_data(TensorData::new(keep, [n, 1]), &features.known.device());
+    model.item_table(features, Some(keep))
+}
+
+/// The loss of `windows` given the item `table` (`[items, dim]`, from [`training_table`] when
+/// pretraining, or fixed when fine-tuning leaves the item tower alone).
 pub fn batch_loss(
     model: &SceneRec,
-    features: &ItemFeatures,
+    table: Tensor<2>,
     windows: &[Window<'_>],
     opts: LossOptions,
     rng: &mut Rng,
     device: &Device,
 ) -> BatchLoss {
-    let n = features.len();
+    let n = table.dims()[0];
     let inputs: Vec<&[crate::data::Event]> = windows.iter().map(|w| &w[..w.len() - 1]).collect();
     let history = history_batch(&inputs, n, opts.max_len, device);
     let [b, l] = history.dims();
@@ -59,10 +68,6 @@ pub fn batch_loss(
     }
     let m = rows.len();
     let int = |v: Vec<i64>| Tensor::<1, Int>::from_data(TensorData::new(v, [m]), device);
-    let keep: Vec<f32> = (0..n).map(|_| if rng.unit() < opts.id_dropout { 0.0 } else { 1.0 }).collect();
-    let keep = Tensor::<2>::from_data(TensorData::new(keep, [n, 1]), device);
-
-    let table = model.item_table(features, Some(keep));
     let dim = table.dims()[1];
     let states = model.states(&table, &history).reshape([b * l, dim]).select(0, int(rows));
     let target_t = int(targets);

@@ -1,0 +1,290 @@
+//! The on-device recommender: what the browser runs, free of any wasm dependency so that it is
+//! tested natively. It holds one user's personal copy of the model, ranks items for a scene from
+//! that user's history, fine-tunes on it, and exports the personal weights.
+//!
+//! Every input is validated and every failure is an [`Error`]; tensor reads are async
+//! ([`read_f32`]) because synchronous reads panic under WebGPU in wasm.
+
+use burn::module::{Module, ModuleVisitor, Param, ParamId};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::backend::read_f32;
+use crate::data::batch::history_batch;
+use crate::data::{Action, Catalog, Event};
+use crate::model::{ItemFeatures, ModelConfig, SceneRec};
+use crate::rank::{because, rank_batch};
+use crate::rng::Rng;
+use crate::store::{self, Header};
+use crate::train::loss::{LossOptions, batch_loss};
+use crate::{Error, Result};
+
+/// Longest history accepted (the encoder reads the most recent `max_len` events of it).
+pub const MAX_HISTORY: usize = 10_000;
+
+/// One interaction as the page records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEvent {
+    pub item_id: String,
+    pub scene: String,
+    /// `"like"` or `"interact"` (the default).
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Seconds since the epoch.
+    pub time: f64,
+}
+
+/// Why an item was recommended: the most similar item of the history, and where it was seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Because {
+    pub item_id: String,
+    pub scene: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recommendation {
+    pub item_id: String,
+    pub title: String,
+    pub score: f32,
+    pub because: Option<Because>,
+}
+
+/// Fine-tuning knobs; the defaults suit one user's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct FineTuneOptions {
+    pub steps: usize,
+    /// History windows per step (random recent crops of the history).
+    pub batch: usize,
+    pub learning_rate: f64,
+    pub seed: u64,
+}
+
+impl Default for FineTuneOptions {
+    fn default() -> Self {
+        FineTuneOptions { steps: 20, batch: 16, learning_rate: 5e-4, seed: 0 }
+    }
+}
+
+/// The loss after each fine-tuning step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FineTuneReport {
+    pub losses: Vec<f32>,
+    /// `false` when the progress callback asked to stop early.
+    pub completed: bool,
+}
+
+pub struct Recommender {
+    catalog: Catalog,
+    header: Header,
+    /// Inference copy of the model.
+    model: SceneRec,
+    /// `[items, dim]` item table (the item tower is not fine-tuned, so it never changes).
+    table: Tensor<2>,
+    host_table: Vec<f32>,
+    device: Device,
+}
+
+impl Recommender {
+    /// Loads exported weights, catalogue JSON and item text embeddings (`item_text.f32`).
+    pub async fn load(weights: &[u8], catalog_json: &str, item_text: &[u8], device: &Device) -> Result<Self> {
+        let catalog = Catalog::from_json(catalog_json)?;
+        let (header, _) = store::read_header(weights)?;
+        let expected = header.model.clone().for_catalog(&catalog);
+        let (model, header) = store::load(weights, device, Some((&expected, &catalog.fingerprint())))?;
+        let lm_dim = header.model.lm_dim;
+        if item_text.len() != catalog.len() * lm_dim * 4 {
+            return Err(Error::Input(format!(
+                "item text embeddings: {} bytes, expected {} ({} items × {lm_dim} f32)",
+                item_text.len(),
+                catalog.len() * lm_dim * 4,
+                catalog.len()
+            )));
+        }
+        let lm: Vec<f32> = item_text.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let features = ItemFeatures::new(&catalog, &lm, lm_dim, &vec![true; catalog.len()], device)?;
+        let table = model.item_table(&features, None);
+        let host_table = read_f32(table.clone()).await?;
+        Ok(Recommender { catalog, header, model, table, host_table, device: device.clone() })
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn config(&self) -> &ModelConfig {
+        &self.header.model
+    }
+
+    fn scene(&self, name: &str) -> Result<u16> {
+        self.catalog.scene_index(name).map(|s| s as u16).ok_or_else(|| {
+            Error::Input(format!("unknown scene `{name}` (scenes: {})", self.catalog.scenes.join(", ")))
+        })
+    }
+
+    fn item(&self, id: &str, what: &str) -> Result<usize> {
+        self.catalog.item_index(id).ok_or_else(|| Error::Input(format!("unknown item `{id}` in {what}")))
+    }
+
+    /// Validates a history and turns it into events, in time order.
+    pub fn events(&self, history: &[HistoryEvent]) -> Result<Vec<Event>> {
+        if history.is_empty() {
+            return Err(Error::Input("the history is empty: record at least one interaction first".into()));
+        }
+        if history.len() > MAX_HISTORY {
+            return Err(Error::Input(format!("the history has {} events; at most {MAX_HISTORY} are accepted", history.len())));
+        }
+        let mut events = Vec::with_capacity(history.len());
+        for (i, h) in history.iter().enumerate() {
+            if !h.time.is_finite() {
+                return Err(Error::Input(format!("history[{i}].time is {}, not a number of seconds", h.time)));
+            }
+            let action = match h.action.as_deref() {
+                None | Some("interact") | Some("click") => Action::Interact,
+                Some("like") => Action::Like,
+                Some(other) => return Err(Error::Input(format!("history[{i}].action `{other}` is not `like` or `interact`"))),
+            };
+            events.push(Event {
+                item: self.item(&h.item_id, &format!("history[{i}]"))? as u32,
+                scene: self.scene(&h.scene)?,
+                action,
+                time: h.time as i64,
+                rating: None,
+            });
+        }
+        events.sort_by_key(|e| e.time);
+        Ok(events)
+    }
+
+    /// The top `k` items of `scene` for this history, excluding the history's items and
+    /// `exclude`, each with its fusion score and an explanation.
+    pub async fn recommend(&self, history: &[HistoryEvent], scene: &str, k: usize, exclude: &[String]) -> Result<Vec<Recommendation>> {
+        if k == 0 {
+            return Err(Error::Input("k must be at least 1".into()));
+        }
+        let events = self.events(history)?;
+        let s = self.scene(scene)?;
+        let mut excluded = vec![false; self.catalog.len()];
+        for e in &events {
+            excluded[e.item as usize] = true;
+        }
+        for id in exclude {
+            excluded[self.item(id, "exclude")?] = true;
+        }
+        for (i, item) in self.catalog.items.iter().enumerate() {
+            excluded[i] |= item.scene != s;
+        }
+        let batch = history_batch(&[&events], self.catalog.len(), self.header.model.max_len, &self.device);
+        let rerank = k.max(100);
+        let rankings = rank_batch(&self.model, &self.table, &batch, &[s], |_, i| excluded[i], rerank).await?;
+        let dim = self.header.model.dim;
+        Ok(rankings[0]
+            .top(k)
+            .into_iter()
+            .map(|(i, score)| Recommendation {
+                item_id: self.catalog.items[i].id.clone(),
+                title: self.catalog.items[i].title.clone(),
+                score,
+                because: because(&self.host_table, dim, &events, i).map(|e| Because {
+                    item_id: self.catalog.items[e.item as usize].id.clone(),
+                    scene: self.catalog.scenes[e.scene as usize].clone(),
+                }),
+            })
+            .collect())
+    }
+
+    /// Fusion scores of `items` for this history in `scene`.
+    pub async fn score(&self, history: &[HistoryEvent], scene: &str, items: &[String]) -> Result<Vec<f32>> {
+        let events = self.events(history)?;
+        let s = self.scene(scene)?;
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let idx: Vec<i64> = items.iter().map(|id| self.item(id, "items").map(|i| i as i64)).collect::<Result<_>>()?;
+        let batch = history_batch(&[&events], self.catalog.len(), self.header.model.max_len, &self.device);
+        let scene_t = Tensor::from_data(burn::tensor::TensorData::new(vec![s as i64], [1]), &self.device);
+        let user = self.model.user_vectors(&self.table, &batch, scene_t);
+        let m = idx.len();
+        let rows = Tensor::from_data(burn::tensor::TensorData::new(vec![0i64; m], [m]), &self.device);
+        let scenes = Tensor::from_data(burn::tensor::TensorData::new(vec![s as i64; m], [m]), &self.device);
+        let items_t = Tensor::from_data(burn::tensor::TensorData::new(idx, [m]), &self.device);
+        let logits = self.model.fuse(user.select(0, rows), self.table.clone().select(0, items_t), scenes);
+        read_f32(logits).await
+    }
+
+    /// Fine-tunes the interest encoder and fusion head on this history (next-item prediction
+    /// over random recent crops), leaving the item tower — shared knowledge of the catalogue —
+    /// untouched. `progress(step, loss)` returning `false` stops after that step.
+    pub async fn fine_tune(
+        &mut self,
+        history: &[HistoryEvent],
+        opts: &FineTuneOptions,
+        mut progress: impl FnMut(usize, f32) -> bool,
+    ) -> Result<FineTuneReport> {
+        let events = self.events(history)?;
+        if events.len() < 2 {
+            return Err(Error::Input("fine-tuning needs at least two interactions in the history".into()));
+        }
+        if opts.steps == 0 || opts.batch == 0 || !(opts.learning_rate > 0.0 && opts.learning_rate.is_finite()) {
+            return Err(Error::Input("fine-tuning needs steps ≥ 1, batch ≥ 1 and a positive learning rate".into()));
+        }
+        let train_device = self.device.clone().autodiff();
+        train_device.seed(opts.seed);
+        // `train` is the supported way back from an inference module to a trainable one.
+        let mut model = self.model.clone().train();
+        let table = self.table.clone().autodiff().detach();
+        let tuned = tunable_params(&model);
+        let mut optim = AdamConfig::new().init();
+        let mut rng = Rng::new(opts.seed);
+        let max_len = self.header.model.max_len;
+        let loss_opts = LossOptions { head_weight: 0.5, max_len };
+        let mut report = FineTuneReport { losses: Vec::new(), completed: true };
+        for step in 0..opts.steps {
+            let windows: Vec<&[Event]> = (0..opts.batch)
+                .map(|_| {
+                    let end = 2 + rng.below(events.len() - 1);
+                    &events[end.saturating_sub(max_len + 1)..end]
+                })
+                .collect();
+            let loss = batch_loss(&model, table.clone(), &windows, loss_opts, &mut rng, &train_device);
+            let value = read_f32(loss.total.clone().detach()).await?[0];
+            if !value.is_finite() {
+                return Err(Error::Backend(format!("fine-tuning diverged (loss {value}); try a lower learning rate")));
+            }
+            let mut grads = loss.total.backward();
+            let grads = GradientsParams::from_params(&mut grads, &model, &tuned);
+            model = optim.step(opts.learning_rate, model, grads);
+            report.losses.push(value);
+            if !progress(step + 1, value) {
+                report.completed = false;
+                break;
+            }
+        }
+        self.model = model.valid();
+        Ok(report)
+    }
+
+    /// The current (possibly fine-tuned) weights, loadable with [`Recommender::load`].
+    pub fn export_weights(&self) -> Result<Vec<u8>> {
+        store::save(&self.model, &self.header.model, &self.header.catalog, "personal")
+    }
+}
+
+/// Ids of the parameters fine-tuning updates: the interest encoder and the fusion head.
+fn tunable_params(model: &SceneRec) -> Vec<ParamId> {
+    struct Ids(Vec<ParamId>);
+    impl ModuleVisitor for Ids {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0.push(param.id);
+        }
+    }
+    let mut ids = Ids(Vec::new());
+    model.interest.visit(&mut ids);
+    model.head.visit(&mut ids);
+    ids.0
+}

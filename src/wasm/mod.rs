@@ -1,0 +1,151 @@
+//! `#[wasm_bindgen]` wrappers around [`crate::recommender::Recommender`]; no model logic here.
+//!
+//! Every method returns a `Promise` that rejects with a JS `Error` carrying the crate's error
+//! message; nothing on a path user input reaches can panic. The engine lives in an
+//! `Rc<RefCell<..>>` so a promise can own it while it runs; a second call while fine-tuning is
+//! refused ("busy") rather than racing.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise, Uint8Array};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::recommender::{FineTuneOptions, HistoryEvent, Recommender};
+
+#[wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+fn js_err(e: impl std::fmt::Display) -> JsValue {
+    JsError::new(&e.to_string()).into()
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(js_err)
+}
+
+fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| js_err(format!("{what}: {e}")))
+}
+
+/// The raw engine; `www/src/` wraps it in the typed `Recommender` API.
+#[wasm_bindgen]
+pub struct Engine {
+    inner: Rc<RefCell<Option<Recommender>>>,
+    backend: String,
+}
+
+type Shared = Rc<RefCell<Option<Recommender>>>;
+
+/// Runs `f` on the engine, failing cleanly when it is disposed or busy.
+fn with_engine<T>(inner: &Shared, f: impl FnOnce(&Recommender) -> T) -> Result<T, JsValue> {
+    let guard = inner.try_borrow().map_err(|_| js_err("busy: wait for the running fine-tune to finish"))?;
+    let rec = guard.as_ref().ok_or_else(|| js_err("this recommender was disposed"))?;
+    Ok(f(rec))
+}
+
+async fn device_for(kind: &str) -> Result<burn::tensor::Device, JsValue> {
+    match kind {
+        "cpu" => Ok(burn::tensor::Device::flex()),
+        #[cfg(feature = "wgpu")]
+        "webgpu" => burn::tensor::Device::wgpu_options()
+            .init_async()
+            .await
+            .map_err(|e| js_err(format!("WebGPU is not available: {e:?}"))),
+        #[cfg(not(feature = "wgpu"))]
+        "webgpu" => Err(js_err("this build is CPU-only: load the WebGPU artifact for device \"webgpu\"")),
+        other => Err(js_err(format!("unknown device `{other}` (\"cpu\" or \"webgpu\")"))),
+    }
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Loads exported weights, `catalog.json` text and `item_text.f32` bytes on `device`
+    /// (`"cpu"` or `"webgpu"`). Resolves to an `Engine`.
+    pub fn create(weights: Uint8Array, catalog: String, item_text: Uint8Array, device: String) -> Promise {
+        let (weights, item_text) = (weights.to_vec(), item_text.to_vec());
+        future_to_promise(async move {
+            let dev = device_for(&device).await?;
+            let rec = Recommender::load(&weights, &catalog, &item_text, &dev).await.map_err(js_err)?;
+            Ok(Engine { inner: Rc::new(RefCell::new(Some(rec))), backend: device }.into())
+        })
+    }
+
+    /// `"cpu"` or `"webgpu"`.
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// The catalogue as loaded (scenes, genres, items).
+    pub fn catalog(&self) -> Result<JsValue, JsValue> {
+        with_engine(&self.inner, |r| to_js(r.catalog()))?
+    }
+
+    /// Resolves to `[{itemId, title, score, because?: {itemId, scene}}]`.
+    pub fn recommend(&self, history: JsValue, scene: String, k: usize, exclude: JsValue) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let history: Vec<HistoryEvent> = from_js(history, "history")?;
+            let exclude: Vec<String> = if exclude.is_undefined() || exclude.is_null() { Vec::new() } else { from_js(exclude, "exclude")? };
+            let guard = inner.try_borrow().map_err(|_| js_err("busy: wait for the running fine-tune to finish"))?;
+            let rec = guard.as_ref().ok_or_else(|| js_err("this recommender was disposed"))?;
+            let out = rec.recommend(&history, &scene, k, &exclude).await.map_err(js_err)?;
+            to_js(&out)
+        })
+    }
+
+    /// Resolves to a `Float32Array` of fusion scores for `items` (item ids).
+    pub fn score(&self, history: JsValue, scene: String, items: JsValue) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let history: Vec<HistoryEvent> = from_js(history, "history")?;
+            let items: Vec<String> = from_js(items, "items")?;
+            let guard = inner.try_borrow().map_err(|_| js_err("busy: wait for the running fine-tune to finish"))?;
+            let rec = guard.as_ref().ok_or_else(|| js_err("this recommender was disposed"))?;
+            let scores = rec.score(&history, &scene, &items).await.map_err(js_err)?;
+            Ok(js_sys::Float32Array::from(scores.as_slice()).into())
+        })
+    }
+
+    /// Fine-tunes on `history`; `on_progress(step, loss)` is called after every step and
+    /// stops the run when it returns `false`. Resolves to `{losses, completed}`.
+    #[wasm_bindgen(js_name = fineTune)]
+    pub fn fine_tune(&self, history: JsValue, options: JsValue, on_progress: Option<Function>) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let history: Vec<HistoryEvent> = from_js(history, "history")?;
+            let options: FineTuneOptions =
+                if options.is_undefined() || options.is_null() { FineTuneOptions::default() } else { from_js(options, "options")? };
+            let mut guard = inner.try_borrow_mut().map_err(|_| js_err("busy: another call is running"))?;
+            let rec = guard.as_mut().ok_or_else(|| js_err("this recommender was disposed"))?;
+            let progress = |step: usize, loss: f32| match &on_progress {
+                Some(f) => f
+                    .call2(&JsValue::NULL, &JsValue::from(step as u32), &JsValue::from(loss))
+                    .map(|v| v.as_bool() != Some(false))
+                    .unwrap_or(false),
+                None => true,
+            };
+            let report = rec.fine_tune(&history, &options, progress).await.map_err(js_err)?;
+            to_js(&report)
+        })
+    }
+
+    /// The current (personal) weights, loadable with `create`.
+    #[wasm_bindgen(js_name = exportWeights)]
+    pub fn export_weights(&self) -> Result<Uint8Array, JsValue> {
+        let bytes = with_engine(&self.inner, |r| r.export_weights())?.map_err(js_err)?;
+        Ok(Uint8Array::from(bytes.as_slice()))
+    }
+
+    /// Frees the model; later calls reject with "disposed".
+    pub fn dispose(&self) -> Result<(), JsValue> {
+        let mut guard = self.inner.try_borrow_mut().map_err(|_| js_err("busy: dispose after the running call finishes"))?;
+        guard.take();
+        Ok(())
+    }
+}

@@ -1,0 +1,80 @@
+//! The command line end to end on a real slice of ML-1M: train, resume refusal, eval, export,
+//! recommend, and clear errors for bad input.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn scenerec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scenerec")).args(args).output().expect("the CLI runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A prepared data set holding the first 40k interactions of ML-1M (whole users).
+fn small_dataset(root: &Path) -> PathBuf {
+    let src = common::prepared_dir();
+    let dir = root.join("small");
+    std::fs::create_dir_all(&dir).unwrap();
+    let inter = std::fs::read_to_string(src.join("ml-1m.inter")).unwrap();
+    let head: Vec<&str> = inter.lines().take(40_001).collect();
+    std::fs::write(dir.join("small.inter"), head.join("\n") + "\n").unwrap();
+    std::fs::copy(src.join("ml-1m.item"), dir.join("small.item")).unwrap();
+    std::fs::copy(src.join("embeddings.bin"), dir.join("embeddings.bin")).unwrap();
+    dir
+}
+
+#[test]
+fn train_eval_export_recommend() {
+    let root = std::env::temp_dir().join(format!("scenerec-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let data = small_dataset(&root);
+    let config = root.join("config.json");
+    std::fs::write(&config, r#"{"epochs": 1, "model": {"dim": 16, "layers": 1, "max_len": 20}}"#).unwrap();
+    let run = root.join("run");
+    let (d, c, r) = (data.to_str().unwrap(), config.to_str().unwrap(), run.to_str().unwrap());
+
+    let out = scenerec(&["train", "--data", d, "--config", c, "--out", r]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("valid NDCG@10"), "per-epoch progress is printed: {}", text(&out));
+    let weights = run.join("best.weights");
+    let w = weights.to_str().unwrap();
+
+    let again = scenerec(&["train", "--data", d, "--config", c, "--out", r]);
+    assert!(!again.status.success() && text(&again).contains("--resume"), "{}", text(&again));
+
+    let report = root.join("report.json");
+    let out = scenerec(&["eval", "--data", d, "--config", c, "--weights", w, "--json", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let ndcg = json["overall"]["ndcg@10"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&ndcg));
+    assert!(json["per_scene"]["Comedy"]["hr@10"].is_number());
+
+    let export = root.join("export");
+    let out = scenerec(&["export", "--data", d, "--config", c, "--weights", w, "--out", export.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let catalog = scenerec::data::Catalog::from_json(&std::fs::read_to_string(export.join("catalog.json")).unwrap()).unwrap();
+    let lm = std::fs::metadata(export.join("item_text.f32")).unwrap().len() as usize;
+    assert_eq!(lm, catalog.len() * 384 * 4);
+    assert_eq!(std::fs::read(export.join("model.weights")).unwrap(), std::fs::read(&weights).unwrap());
+
+    let out = scenerec(&["recommend", "--data", d, "--config", c, "--weights", w, "--scene", "Sci-Fi", "-k", "5"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let listed = String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.contains("because you watched")).count();
+    assert_eq!(listed, 5, "{}", text(&out));
+
+    let bad_scene = scenerec(&["recommend", "--data", d, "--config", c, "--weights", w, "--scene", "Westerns"]);
+    assert!(!bad_scene.status.success() && text(&bad_scene).contains("unknown scene `Westerns`"), "{}", text(&bad_scene));
+    std::fs::write(root.join("cut.weights"), &std::fs::read(&weights).unwrap()[..100]).unwrap();
+    let cut = scenerec(&["eval", "--data", d, "--config", c, "--weights", root.join("cut.weights").to_str().unwrap()]);
+    assert!(!cut.status.success() && text(&cut).contains("truncated"), "{}", text(&cut));
+    let typo = root.join("typo.json");
+    std::fs::write(&typo, r#"{"epocs": 3}"#).unwrap();
+    let out = scenerec(&["train", "--data", d, "--config", typo.to_str().unwrap(), "--out", root.join("r2").to_str().unwrap()]);
+    assert!(!out.status.success() && text(&out).contains("unknown field `epocs`"), "{}", text(&out));
+    std::fs::remove_dir_all(&root).ok();
+}

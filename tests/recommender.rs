@@ -1,0 +1,158 @@
+//! The on-device recommender (what the browser runs), natively on flex: ranking for a scene,
+//! validation of every bad input, fine-tuning on one user's history, personal weights export.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use scenerec::backend::{BackendKind, block_on, device};
+use scenerec::data::Event;
+use scenerec::experiment::Prepared;
+use scenerec::recommender::{FineTuneOptions, HistoryEvent, Recommender};
+use scenerec::train::{Silent, TrainConfig, fit};
+use scenerec::store;
+
+/// Exported artifacts of a model trained on a real slice: (prepared, weights, catalog, item text).
+fn artifacts() -> &'static (Prepared, Vec<u8>, String, Vec<u8>) {
+    static A: OnceLock<(Prepared, Vec<u8>, String, Vec<u8>)> = OnceLock::new();
+    A.get_or_init(|| {
+        let p = common::slice(600);
+        let mut cfg = TrainConfig { epochs: 5, batch_size: 64, learning_rate: 3e-3, ..Default::default() };
+        cfg.model.dim = 32;
+        cfg.model.layers = 1;
+        cfg.model.max_len = 30;
+        let known = vec![true; p.data.catalog.len()];
+        let t = fit(&cfg, &p.train_input(&known), &device(BackendKind::Flex, 2).unwrap(), None, &mut Silent).unwrap();
+        let weights = store::save(&t.model, &t.config, &p.data.catalog.fingerprint(), "pretrained").unwrap();
+        let lm: Vec<u8> = p.lm.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let catalog = p.data.catalog.to_json();
+        (p, weights, catalog, lm)
+    })
+}
+
+fn load() -> Recommender {
+    let (_, w, c, lm) = artifacts();
+    block_on(Recommender::load(w, c, lm, &device(BackendKind::Flex, 1).unwrap())).unwrap()
+}
+
+fn history(p: &Prepared, events: &[Event]) -> Vec<HistoryEvent> {
+    events
+        .iter()
+        .map(|e| HistoryEvent {
+            item_id: p.data.catalog.items[e.item as usize].id.clone(),
+            scene: p.data.catalog.scenes[e.scene as usize].clone(),
+            action: Some(if e.rating.unwrap_or(0.0) >= 4.0 { "like" } else { "interact" }.into()),
+            time: e.time as f64,
+        })
+        .collect()
+}
+
+#[test]
+fn recommends_unseen_items_of_the_scene_with_reasons() {
+    let (p, ..) = artifacts();
+    let rec = load();
+    let case = p.split.test[0];
+    let h = history(p, &p.data.histories[case.user][..case.history_len]);
+    let exclude = vec!["Toy Story (1995)".to_string()];
+    let out = block_on(rec.recommend(&h, "Comedy", 10, &exclude)).unwrap();
+    assert_eq!(out.len(), 10);
+    let comedy = p.data.catalog.scene_index("Comedy").unwrap() as u16;
+    for r in &out {
+        let i = p.data.catalog.item_index(&r.item_id).unwrap();
+        assert_eq!(p.data.catalog.items[i].scene, comedy, "{} is not a comedy", r.title);
+        assert!(h.iter().all(|e| e.item_id != r.item_id), "seen items are excluded");
+        assert_ne!(r.item_id, exclude[0]);
+        let why = r.because.as_ref().unwrap();
+        assert!(h.iter().any(|e| e.item_id == why.item_id && e.scene == why.scene));
+    }
+    assert!(out.windows(2).all(|w| w[0].score >= w[1].score), "sorted by score");
+    let ids: Vec<String> = out.iter().map(|r| r.item_id.clone()).collect();
+    let scores = block_on(rec.score(&h, "Comedy", &ids)).unwrap();
+    for (s, r) in scores.iter().zip(&out) {
+        assert!((s - r.score).abs() < 1e-4, "score() agrees with recommend()");
+    }
+}
+
+#[test]
+fn bad_input_is_an_error_and_the_instance_keeps_working() {
+    let (p, w, c, lm) = artifacts();
+    let rec = load();
+    let good = history(p, &p.data.histories[0][..20]);
+    let msg = |r: scenerec::Result<Vec<scenerec::recommender::Recommendation>>| r.err().expect("must fail").to_string();
+
+    let mut unknown = good.clone();
+    unknown[3].item_id = "Not A Movie (2031)".into();
+    assert!(msg(block_on(rec.recommend(&unknown, "Comedy", 5, &[]))).contains("unknown item `Not A Movie (2031)` in history[3]"));
+    assert!(msg(block_on(rec.recommend(&good, "Westerns", 5, &[]))).contains("unknown scene `Westerns`"));
+    assert!(msg(block_on(rec.recommend(&[], "Comedy", 5, &[]))).contains("history is empty"));
+    let mut nan = good.clone();
+    nan[0].time = f64::NAN;
+    assert!(msg(block_on(rec.recommend(&nan, "Comedy", 5, &[]))).contains("history[0].time"));
+    let mut action = good.clone();
+    action[1].action = Some("hate".into());
+    assert!(msg(block_on(rec.recommend(&action, "Comedy", 5, &[]))).contains("`hate`"));
+    assert!(msg(block_on(rec.recommend(&good, "Comedy", 0, &[]))).contains("k must be"));
+    let huge: Vec<HistoryEvent> = good.iter().cycle().take(10_001).cloned().collect();
+    assert!(msg(block_on(rec.recommend(&huge, "Comedy", 5, &[]))).contains("at most"));
+    assert!(msg(block_on(rec.recommend(&good, "Comedy", 5, &["nope".into()]))).contains("unknown item `nope` in exclude"));
+
+    let dev = device(BackendKind::Flex, 1).unwrap();
+    let load_err = |w: &[u8], c: &str, lm: &[u8]| block_on(Recommender::load(w, c, lm, &dev)).err().expect("must fail").to_string();
+    assert!(load_err(&w[..w.len() - 7], c, lm).contains("truncated"));
+    assert!(load_err(w, c, &lm[..lm.len() - 4]).contains("item text embeddings"));
+    assert!(load_err(w, "{\"scenes\": 3}", lm).contains("catalogue JSON"));
+
+    assert_eq!(block_on(rec.recommend(&good, "Comedy", 5, &[])).unwrap().len(), 5, "still usable");
+}
+
+/// Rank of `target` among the scene's unseen items.
+fn rank_of(rec: &Recommender, h: &[HistoryEvent], scene: &str, target: &str) -> usize {
+    let all = block_on(rec.recommend(h, scene, usize::MAX >> 1, &[])).unwrap();
+    all.iter().position(|r| r.item_id == target).expect("target is a candidate") + 1
+}
+
+#[test]
+fn fine_tuning_raises_held_out_rank_and_exports_identically() {
+    let (p, w, c, lm) = artifacts();
+    let dev = device(BackendKind::Flex, 1).unwrap();
+    let (mut before, mut after) = (0usize, 0usize);
+    let mut last_export = None;
+    let users: Vec<_> = p.split.test.iter().filter(|c| c.history_len >= 100).take(8).collect();
+    assert_eq!(users.len(), 8);
+    for case in users {
+        let h = history(p, &p.data.histories[case.user][..case.history_len]);
+        let target = &p.data.catalog.items[case.target.item as usize].id;
+        let scene = &p.data.catalog.scenes[case.target.scene as usize];
+        let mut rec = block_on(Recommender::load(w, c, lm, &dev)).unwrap();
+        before += rank_of(&rec, &h, scene, target);
+        let mut steps = 0;
+        let report = block_on(rec.fine_tune(&h, &FineTuneOptions::default(), |s, _| {
+            steps = s;
+            true
+        }))
+        .unwrap();
+        assert_eq!(steps, FineTuneOptions::default().steps, "progress is reported every step");
+        assert!(report.completed);
+        after += rank_of(&rec, &h, scene, target);
+        let top = block_on(rec.recommend(&h, scene, 20, &[])).unwrap();
+        last_export = Some((rec.export_weights().unwrap(), h, scene.clone(), top));
+    }
+    assert!(after < before, "mean held-out rank {} -> {}", before as f64 / 8.0, after as f64 / 8.0);
+
+    let (bytes, h, scene, expected) = last_export.unwrap();
+    let reloaded = block_on(Recommender::load(&bytes, c, lm, &dev)).unwrap();
+    assert_eq!(block_on(reloaded.recommend(&h, &scene, 20, &[])).unwrap(), expected, "personal weights reload to identical scores");
+}
+
+#[test]
+fn fine_tuning_can_be_stopped_and_rejects_bad_options() {
+    let (p, ..) = artifacts();
+    let mut rec = load();
+    let h = history(p, &p.data.histories[1][..30]);
+    let report = block_on(rec.fine_tune(&h, &FineTuneOptions::default(), |step, _| step < 3)).unwrap();
+    assert_eq!(report.losses.len(), 3);
+    assert!(!report.completed);
+    let bad = FineTuneOptions { learning_rate: f64::NAN, ..Default::default() };
+    assert!(block_on(rec.fine_tune(&h, &bad, |_, _| true)).is_err());
+    assert!(block_on(rec.fine_tune(&h[..1], &FineTuneOptions::default(), |_, _| true)).err().unwrap().to_string().contains("two interactions"));
+}

@@ -1,0 +1,42 @@
+//! Training is seeded and resumable: an interrupted run continued with `--resume` ends exactly
+//! where an uninterrupted run does.
+
+mod common;
+
+use scenerec::backend::{BackendKind, device};
+use scenerec::train::checkpoint::Checkpoint;
+use scenerec::train::{Silent, TrainConfig, fit};
+
+fn config(epochs: usize) -> TrainConfig {
+    let mut c = TrainConfig { epochs, patience: 10, batch_size: 64, valid_users: 100, rerank: 20, ..Default::default() };
+    c.model.dim = 16;
+    c.model.layers = 1;
+    c.model.max_len = 20;
+    c
+}
+
+#[test]
+fn resumed_run_matches_uninterrupted_run() {
+    let p = common::slice(150);
+    let known = vec![true; p.data.catalog.len()];
+    let input = p.train_input(&known);
+    let dev = device(BackendKind::Flex, 3).unwrap();
+    let straight = fit(&config(3), &input, &dev, None, &mut Silent).unwrap();
+
+    let dir = std::env::temp_dir().join(format!("scenerec-resume-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let ck = Checkpoint::new(&dir).unwrap();
+    let first = fit(&config(2), &input, &dev, Some(&ck), &mut Silent).unwrap();
+    assert_eq!(first.reports.len(), 2);
+    assert!(ck.exists() && ck.best_path().exists());
+    let resumed = fit(&config(3), &input, &dev, Some(&ck), &mut Silent).unwrap();
+    assert_eq!(resumed.reports.len(), 3, "the resumed run only adds the missing epoch");
+    let losses = |r: &[scenerec::train::EpochReport]| r.iter().map(|e| (e.loss, e.valid_ndcg10)).collect::<Vec<_>>();
+    assert_eq!(losses(&resumed.reports), losses(&straight.reports));
+
+    let mut other = config(3);
+    other.learning_rate *= 2.0;
+    let err = fit(&other, &input, &dev, Some(&ck), &mut Silent).err().unwrap().to_string();
+    assert!(err.contains("different config"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

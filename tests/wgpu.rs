@@ -1,0 +1,60 @@
+//! The same model on burn's wgpu backend (natively: Vulkan, on this GPU-less machine Mesa's
+//! lavapipe): weights trained on flex rank identically (within float tolerance) on wgpu, and
+//! training on wgpu lowers the loss. Needs the `wgpu` feature (on by default natively).
+
+#![cfg(feature = "wgpu")]
+
+mod common;
+
+use scenerec::backend::{BackendKind, device};
+use scenerec::eval::model_ranker;
+use scenerec::model::ItemFeatures;
+use scenerec::train::{Silent, TrainConfig, fit};
+use scenerec::store;
+
+fn config(epochs: usize) -> TrainConfig {
+    let mut c = TrainConfig { epochs, patience: 10, batch_size: 64, valid_users: 50, rerank: 20, ..Default::default() };
+    c.model.dim = 16;
+    c.model.layers = 1;
+    c.model.max_len = 10;
+    c
+}
+
+#[test]
+fn flex_weights_rank_the_same_on_wgpu() {
+    let p = common::slice(120);
+    let known = vec![true; p.data.catalog.len()];
+    let flex = device(BackendKind::Flex, 5).unwrap();
+    let trained = fit(&config(1), &p.train_input(&known), &flex, None, &mut Silent).unwrap();
+    let fp = p.data.catalog.fingerprint();
+    let bytes = store::save(&trained.model, &trained.config, &fp, "test").unwrap();
+
+    let gpu = device(BackendKind::Wgpu, 5).unwrap();
+    let (on_gpu, _) = store::load(&bytes, &gpu, Some((&trained.config, &fp))).unwrap();
+    let cases = &p.split.test[..16];
+    let no_exclusions = |_: usize, _: usize| false;
+    let rank = |model, dev| {
+        let feats = ItemFeatures::new(&p.data.catalog, &p.lm, p.lm_dim(), &known, dev).unwrap();
+        let mut ranker = model_ranker(model, &feats, &p.data.histories, 20, trained.config.max_len);
+        ranker(cases, &no_exclusions).unwrap()
+    };
+    let a = rank(&trained.model, &flex);
+    let b = rank(&on_gpu, &gpu);
+    for (x, y) in a.iter().zip(&b) {
+        let worst = x.scores.iter().zip(&y.scores).map(|(s, t)| (s - t).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-3, "retrieval scores differ by {worst}");
+        for ((i, s), (j, t)) in x.head.iter().zip(&y.head) {
+            assert!((s - t).abs() < 1e-3, "fusion scores {s} vs {t}");
+            assert!(i == j || (s - t).abs() < 1e-3);
+        }
+    }
+}
+
+#[test]
+fn training_on_wgpu_lowers_the_loss() {
+    let p = common::slice(60);
+    let known = vec![true; p.data.catalog.len()];
+    let gpu = device(BackendKind::Wgpu, 9).unwrap();
+    let t = fit(&config(3), &p.train_input(&known), &gpu, None, &mut Silent).unwrap();
+    assert!(t.reports[2].loss < t.reports[0].loss, "{:?}", t.reports);
+}
