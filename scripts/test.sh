@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: prepares the real data the tests read, then runs every test.
+# The test command: installs what the tests need, prepares the real data, builds the npm
+# package, then runs the Rust tests (flex and wgpu) and the browser tests (headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -7,3 +8,7 @@ scripts/install-deps.sh
 scripts/prepare-data.sh
 mkdir -p "${XDG_RUNTIME_DIR:=/tmp/scenerec-xdg}" && chmod 700 "$XDG_RUNTIME_DIR" && export XDG_RUNTIME_DIR
 cargo test --release --locked
+scripts/build-wasm.sh
+# The browser tests rank with the shipped default model, exported as the browser loads it.
+"$SCENEREC_BIN" export --data data/ml-1m --config configs/default.json --weights models/default.weights --out runs/browser-model
+(cd www && node --test tests/package.test.mjs)

@@ -36,6 +36,18 @@ pub struct HistoryEvent {
     pub time: f64,
 }
 
+impl HistoryEvent {
+    /// The page-side form of a data set event.
+    pub fn from_event(e: &Event, catalog: &Catalog) -> Self {
+        HistoryEvent {
+            item_id: catalog.items[e.item as usize].id.clone(),
+            scene: catalog.scenes[e.scene as usize].clone(),
+            action: Some(match e.action { Action::Like => "like", Action::Interact => "interact" }.into()),
+            time: e.time as f64,
+        }
+    }
+}
+
 /// Why an item was recommended: the most similar item of the history, and where it was seen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -107,7 +119,12 @@ impl Recommender {
             )));
         }
         let lm: Vec<f32> = item_text.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-        let features = ItemFeatures::new(&catalog, &lm, lm_dim, &vec![true; catalog.len()], device)?;
+        Self::new(model, header, catalog, &lm, device).await
+    }
+
+    /// A recommender over an already loaded model; `lm` is row-major `[items, lm_dim]`.
+    pub async fn new(model: SceneRec, header: Header, catalog: Catalog, lm: &[f32], device: &Device) -> Result<Self> {
+        let features = ItemFeatures::new(&catalog, lm, header.model.lm_dim, &vec![true; catalog.len()], device)?;
         let table = model.item_table(&features, None);
         let host_table = read_f32(table.clone()).await?;
         Ok(Recommender { catalog, header, model, table, host_table, device: device.clone() })
@@ -217,15 +234,36 @@ impl Recommender {
         read_f32(logits).await
     }
 
-    /// Fine-tunes the interest encoder and fusion head on this history (next-item prediction
-    /// over random recent crops), leaving the item tower — shared knowledge of the catalogue —
-    /// untouched. `progress(step, loss)` returning `false` stops after that step.
+    /// Fine-tunes on this history, calling `progress(step, loss)` after every step; returning
+    /// `false` stops early. The tuned weights are adopted only when the run completes, so an
+    /// interrupted run leaves the previous weights in place. (The browser drives
+    /// [`FineTune`] step by step instead, yielding to the event loop in between.)
     pub async fn fine_tune(
         &mut self,
         history: &[HistoryEvent],
         opts: &FineTuneOptions,
         mut progress: impl FnMut(usize, f32) -> bool,
     ) -> Result<FineTuneReport> {
+        let mut run = self.begin_fine_tune(history, opts)?;
+        let mut report = FineTuneReport { losses: Vec::new(), completed: true };
+        while !run.done() {
+            let loss = run.step().await?;
+            report.losses.push(loss);
+            if !progress(report.losses.len(), loss) {
+                report.completed = false;
+                return Ok(report);
+            }
+        }
+        self.adopt(run);
+        Ok(report)
+    }
+
+    /// Starts fine-tuning the interest encoder and fusion head on this history (next-item
+    /// prediction over random recent crops). The item tower — shared knowledge of the
+    /// catalogue — is left alone. Ranking keeps using the current weights until [`adopt`].
+    ///
+    /// [`adopt`]: Recommender::adopt
+    pub fn begin_fine_tune(&self, history: &[HistoryEvent], opts: &FineTuneOptions) -> Result<FineTune> {
         let events = self.events(history)?;
         if events.len() < 2 {
             return Err(Error::Input("fine-tuning needs at least two interactions in the history".into()));
@@ -233,45 +271,80 @@ impl Recommender {
         if opts.steps == 0 || opts.batch == 0 || !(opts.learning_rate > 0.0 && opts.learning_rate.is_finite()) {
             return Err(Error::Input("fine-tuning needs steps ≥ 1, batch ≥ 1 and a positive learning rate".into()));
         }
-        let train_device = self.device.clone().autodiff();
-        train_device.seed(opts.seed);
+        let device = self.device.clone().autodiff();
+        device.seed(opts.seed);
         // `train` is the supported way back from an inference module to a trainable one.
-        let mut model = self.model.clone().train();
-        let table = self.table.clone().autodiff().detach();
-        let tuned = tunable_params(&model);
-        let mut optim = AdamConfig::new().init();
-        let mut rng = Rng::new(opts.seed);
-        let max_len = self.header.model.max_len;
-        let loss_opts = LossOptions { head_weight: 0.5, max_len };
-        let mut report = FineTuneReport { losses: Vec::new(), completed: true };
-        for step in 0..opts.steps {
-            let windows: Vec<&[Event]> = (0..opts.batch)
-                .map(|_| {
-                    let end = 2 + rng.below(events.len() - 1);
-                    &events[end.saturating_sub(max_len + 1)..end]
-                })
-                .collect();
-            let loss = batch_loss(&model, table.clone(), &windows, loss_opts, &mut rng, &train_device);
-            let value = read_f32(loss.total.clone().detach()).await?[0];
-            if !value.is_finite() {
-                return Err(Error::Backend(format!("fine-tuning diverged (loss {value}); try a lower learning rate")));
-            }
-            let mut grads = loss.total.backward();
-            let grads = GradientsParams::from_params(&mut grads, &model, &tuned);
-            model = optim.step(opts.learning_rate, model, grads);
-            report.losses.push(value);
-            if !progress(step + 1, value) {
-                report.completed = false;
-                break;
-            }
-        }
-        self.model = model.valid();
-        Ok(report)
+        let model = self.model.clone().train();
+        Ok(FineTune {
+            tuned: tunable_params(&model),
+            model,
+            table: self.table.clone().autodiff().detach(),
+            optim: AdamConfig::new().init(),
+            rng: Rng::new(opts.seed),
+            events,
+            opts: opts.clone(),
+            max_len: self.header.model.max_len,
+            steps: 0,
+            device,
+        })
+    }
+
+    /// Makes a fine-tuning run's weights the ones this recommender ranks with.
+    pub fn adopt(&mut self, run: FineTune) {
+        self.model = run.model.valid();
     }
 
     /// The current (possibly fine-tuned) weights, loadable with [`Recommender::load`].
     pub fn export_weights(&self) -> Result<Vec<u8>> {
         store::save(&self.model, &self.header.model, &self.header.catalog, "personal")
+    }
+}
+
+/// A fine-tuning run in progress: call [`step`](FineTune::step) until [`done`](FineTune::done),
+/// then hand it to [`Recommender::adopt`].
+pub struct FineTune {
+    model: SceneRec,
+    table: Tensor<2>,
+    tuned: Vec<ParamId>,
+    optim: burn::optim::ModuleOptimizer,
+    rng: Rng,
+    events: Vec<Event>,
+    opts: FineTuneOptions,
+    max_len: usize,
+    steps: usize,
+    device: Device,
+}
+
+impl FineTune {
+    pub fn done(&self) -> bool {
+        self.steps >= self.opts.steps
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// One Adam step on a batch of random recent crops of the history; returns its loss.
+    pub async fn step(&mut self) -> Result<f32> {
+        let n = self.events.len();
+        let windows: Vec<&[Event]> = (0..self.opts.batch)
+            .map(|_| {
+                let end = 2 + self.rng.below(n - 1);
+                &self.events[end.saturating_sub(self.max_len + 1)..end]
+            })
+            .collect();
+        let opts = LossOptions { head_weight: 0.5, max_len: self.max_len };
+        let loss = batch_loss(&self.model, self.table.clone(), &windows, opts, &mut self.rng, &self.device);
+        let value = read_f32(loss.total.clone().detach()).await?[0];
+        if !value.is_finite() {
+            return Err(Error::Backend(format!("fine-tuning diverged (loss {value}); try a lower learning rate")));
+        }
+        let mut grads = loss.total.backward();
+        let grads = GradientsParams::from_params(&mut grads, &self.model, &self.tuned);
+        self.model = self.optim.step(self.opts.learning_rate, self.model.clone(), grads);
+        self.steps += 1;
+        Ok(value)
     }
 }
 

@@ -14,11 +14,7 @@ use scenerec::store;
 const USERS: usize = 600;
 
 fn config() -> TrainConfig {
-    let mut c = TrainConfig { epochs: 6, patience: 6, batch_size: 64, learning_rate: 3e-3, rerank: 50, ..Default::default() };
-    c.model.dim = 32;
-    c.model.layers = 1;
-    c.model.max_len = 30;
-    c
+    TrainConfig { learning_rate: 3e-3, rerank: 50, ..common::small_config(6, 32, 30) }
 }
 
 /// One training run on the slice, shared by the tests of this file.

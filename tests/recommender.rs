@@ -17,10 +17,7 @@ fn artifacts() -> &'static (Prepared, Vec<u8>, String, Vec<u8>) {
     static A: OnceLock<(Prepared, Vec<u8>, String, Vec<u8>)> = OnceLock::new();
     A.get_or_init(|| {
         let p = common::slice(600);
-        let mut cfg = TrainConfig { epochs: 5, batch_size: 64, learning_rate: 3e-3, ..Default::default() };
-        cfg.model.dim = 32;
-        cfg.model.layers = 1;
-        cfg.model.max_len = 30;
+        let cfg = TrainConfig { learning_rate: 3e-3, ..common::small_config(5, 32, 30) };
         let known = vec![true; p.data.catalog.len()];
         let t = fit(&cfg, &p.train_input(&known), &device(BackendKind::Flex, 2).unwrap(), None, &mut Silent).unwrap();
         let weights = store::save(&t.model, &t.config, &p.data.catalog.fingerprint(), "pretrained").unwrap();
@@ -36,15 +33,7 @@ fn load() -> Recommender {
 }
 
 fn history(p: &Prepared, events: &[Event]) -> Vec<HistoryEvent> {
-    events
-        .iter()
-        .map(|e| HistoryEvent {
-            item_id: p.data.catalog.items[e.item as usize].id.clone(),
-            scene: p.data.catalog.scenes[e.scene as usize].clone(),
-            action: Some(if e.rating.unwrap_or(0.0) >= 4.0 { "like" } else { "interact" }.into()),
-            time: e.time as f64,
-        })
-        .collect()
+    events.iter().map(|e| HistoryEvent::from_event(e, &p.data.catalog)).collect()
 }
 
 #[test]

@@ -8,11 +8,7 @@ use scenerec::train::checkpoint::Checkpoint;
 use scenerec::train::{Silent, TrainConfig, fit};
 
 fn config(epochs: usize) -> TrainConfig {
-    let mut c = TrainConfig { epochs, patience: 10, batch_size: 64, valid_users: 100, rerank: 20, ..Default::default() };
-    c.model.dim = 16;
-    c.model.layers = 1;
-    c.model.max_len = 20;
-    c
+    TrainConfig { valid_users: 100, patience: 10, ..common::small_config(epochs, 16, 20) }
 }
 
 #[test]

@@ -13,11 +13,7 @@ use scenerec::train::{Silent, TrainConfig, fit};
 use scenerec::store;
 
 fn config(epochs: usize) -> TrainConfig {
-    let mut c = TrainConfig { epochs, patience: 10, batch_size: 64, valid_users: 50, rerank: 20, ..Default::default() };
-    c.model.dim = 16;
-    c.model.layers = 1;
-    c.model.max_len = 10;
-    c
+    TrainConfig { valid_users: 50, ..common::small_config(epochs, 16, 10) }
 }
 
 #[test]

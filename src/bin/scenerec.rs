@@ -1,6 +1,6 @@
 //! `scenerec`: prepare data, pretrain, evaluate, export and benchmark the multi-scene model.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,6 +11,20 @@ use scenerec::cli::commands;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// A prepared data set with trained weights.
+#[derive(Args)]
+struct Trained {
+    /// Prepared data set directory (from `prepare`).
+    #[arg(long)]
+    data: PathBuf,
+    /// Weights file (from `train`, or models/default.weights).
+    #[arg(long)]
+    weights: PathBuf,
+    /// The training config the weights were made with (its filter and rerank depth apply).
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -46,12 +60,8 @@ enum Command {
     },
     /// Evaluate weights with full ranking (overall and per scene).
     Eval {
-        #[arg(long)]
-        data: PathBuf,
-        #[arg(long)]
-        weights: PathBuf,
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        trained: Trained,
         /// `test` or `valid`.
         #[arg(long, default_value = "test")]
         split: String,
@@ -61,23 +71,15 @@ enum Command {
     },
     /// Write what the browser loads: weights, catalogue and item text embeddings.
     Export {
-        #[arg(long)]
-        data: PathBuf,
-        #[arg(long)]
-        weights: PathBuf,
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        trained: Trained,
         #[arg(long)]
         out: PathBuf,
     },
     /// Show a user's top items per scene (the native twin of the browser demo).
     Recommend {
-        #[arg(long)]
-        data: PathBuf,
-        #[arg(long)]
-        weights: PathBuf,
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        trained: Trained,
         /// User id from the data set (default: the first user).
         #[arg(long)]
         user: Option<String>,
@@ -86,6 +88,15 @@ enum Command {
         scene: Option<String>,
         #[arg(short, long, default_value_t = 10)]
         k: usize,
+    },
+    /// Rank with an exported model directory as the browser does (JSON request → JSON).
+    Rank {
+        /// Directory written by `export`.
+        #[arg(long)]
+        model: PathBuf,
+        /// JSON file: {"history": [{"itemId", "scene", "action"?, "time"}], "scene", "k"?, "exclude"?}
+        #[arg(long)]
+        request: PathBuf,
     },
     /// The accuracy benchmark: popularity, the model and its ablations, cold start.
     Bench {
@@ -112,13 +123,14 @@ fn main() -> ExitCode {
             commands::prepare(&source, &out, derive_scenes.as_deref(), &lm_dir)
         }
         Command::Train { data, config, out, resume } => commands::train(&data, config.as_deref(), &out, resume),
-        Command::Eval { data, weights, config, split, json } => {
-            commands::eval(&data, &weights, config.as_deref(), &split, json.as_deref())
+        Command::Eval { trained: t, split, json } => {
+            commands::eval(&t.data, &t.weights, t.config.as_deref(), &split, json.as_deref())
         }
-        Command::Export { data, weights, config, out } => commands::export(&data, &weights, config.as_deref(), &out),
-        Command::Recommend { data, weights, config, user, scene, k } => {
-            commands::recommend(&data, &weights, config.as_deref(), user.as_deref(), scene.as_deref(), k)
+        Command::Export { trained: t, out } => commands::export(&t.data, &t.weights, t.config.as_deref(), &out),
+        Command::Recommend { trained: t, user, scene, k } => {
+            commands::recommend(&t.data, &t.weights, t.config.as_deref(), user.as_deref(), scene.as_deref(), k)
         }
+        Command::Rank { model, request } => commands::rank(&model, &request),
         Command::Bench { data, config, out, runs, command } => {
             scenerec::bench::run(&data, config.as_deref(), &out, &runs, &command)
         }

@@ -13,6 +13,8 @@ use crate::eval::{Report, evaluate, model_ranker};
 use crate::experiment::{Prepared, cache_path};
 use crate::train::checkpoint::Checkpoint;
 use crate::train::{TrainConfig, fit};
+use crate::backend::block_on;
+use crate::recommender::{HistoryEvent, Recommender};
 use crate::{Error, Result, store};
 
 /// The config at `path`, or the defaults.
@@ -107,17 +109,30 @@ fn features(p: &Prepared, dev: &burn::tensor::Device) -> Result<crate::model::It
     crate::model::ItemFeatures::new(&p.data.catalog, &p.lm, p.lm_dim(), &vec![true; p.data.catalog.len()], dev)
 }
 
-fn read_weights(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(path, e))
+/// A prepared data set with weights checked against its catalogue.
+struct Loaded {
+    cfg: TrainConfig,
+    prepared: Prepared,
+    dev: burn::tensor::Device,
+    model: crate::model::SceneRec,
+    header: store::Header,
+    bytes: Vec<u8>,
+}
+
+fn load_trained(data: &Path, weights: &Path, config: Option<&Path>) -> Result<Loaded> {
+    let cfg = load_config(config)?;
+    let prepared = Prepared::load(data, &cfg.filter)?;
+    let dev = device(BackendKind::Flex, cfg.seed)?;
+    let bytes = std::fs::read(weights).map_err(|e| Error::io(weights, e))?;
+    let catalog = &prepared.data.catalog;
+    let expected = cfg.model.for_catalog(catalog);
+    let (model, header) = store::load(&bytes, &dev, Some((&expected, &catalog.fingerprint())))?;
+    Ok(Loaded { cfg, prepared, dev, model, header, bytes })
 }
 
 /// `eval`: full-ranking metrics of a weights file on the test (or validation) split.
 pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, json: Option<&Path>) -> Result<()> {
-    let cfg = load_config(config)?;
-    let prepared = Prepared::load(data, &cfg.filter)?;
-    let dev = device(BackendKind::Flex, cfg.seed)?;
-    let expected = cfg.model.for_catalog(&prepared.data.catalog);
-    let (model, header) = store::load(&read_weights(weights)?, &dev, Some((&expected, &prepared.data.catalog.fingerprint())))?;
+    let Loaded { cfg, prepared, dev, model, header, .. } = load_trained(data, weights, config)?;
     let cases = match split {
         "test" => &prepared.split.test,
         "valid" => &prepared.split.valid,
@@ -150,12 +165,8 @@ pub fn print_report(name: &str, r: &Report) {
 
 /// `export`: the browser bundle — weights, catalogue JSON, item text embeddings (f32 LE).
 pub fn export(data: &Path, weights: &Path, config: Option<&Path>, out: &Path) -> Result<()> {
-    let cfg = load_config(config)?;
-    let prepared = Prepared::load(data, &cfg.filter)?;
-    let bytes = read_weights(weights)?;
+    let Loaded { prepared, bytes, .. } = load_trained(data, weights, config)?;
     let catalog = &prepared.data.catalog;
-    let expected = cfg.model.for_catalog(catalog);
-    store::load(&bytes, &device(BackendKind::Flex, cfg.seed)?, Some((&expected, &catalog.fingerprint())))?;
     let lm: Vec<u8> = prepared.lm.iter().flat_map(|x| x.to_le_bytes()).collect();
     write(&out.join("model.weights"), &bytes)?;
     write(&out.join("catalog.json"), catalog.to_json())?;
@@ -173,46 +184,56 @@ pub fn export(data: &Path, weights: &Path, config: Option<&Path>, out: &Path) ->
 
 /// `recommend`: a user's top items in a scene from their full history, with explanations.
 pub fn recommend(data: &Path, weights: &Path, config: Option<&Path>, user: Option<&str>, scene: Option<&str>, k: usize) -> Result<()> {
-    let cfg = load_config(config)?;
-    let prepared = Prepared::load(data, &cfg.filter)?;
+    let Loaded { prepared, dev, model, header, .. } = load_trained(data, weights, config)?;
     let d = &prepared.data;
-    let dev = device(BackendKind::Flex, cfg.seed)?;
-    let expected = cfg.model.for_catalog(&d.catalog);
-    let (model, header) = store::load(&read_weights(weights)?, &dev, Some((&expected, &d.catalog.fingerprint())))?;
     let u = match user {
         Some(id) => d.users.iter().position(|x| x == id).ok_or_else(|| Error::Input(format!("unknown user `{id}`")))?,
         None => 0,
     };
-    let scenes: Vec<usize> = match scene {
-        Some(name) => vec![d.catalog.scene_index(name).ok_or_else(|| {
-            Error::Input(format!("unknown scene `{name}` (scenes: {})", d.catalog.scenes.join(", ")))
-        })?],
-        None => (0..d.catalog.scenes.len()).collect(),
+    let scenes: Vec<String> = match scene {
+        Some(name) => vec![name.to_string()],
+        None => d.catalog.scenes.clone(),
     };
-    let history = &d.histories[u];
-    let feats = features(&prepared, &dev)?;
-    let table = model.item_table(&feats, None);
-    let host_table = crate::backend::block_on(crate::backend::read_f32(table.clone()))?;
-    let batch = crate::data::batch::history_batch(&vec![history.as_slice(); scenes.len()], d.catalog.len(), header.model.max_len, &dev);
-    let seen: std::collections::HashSet<u32> = history.iter().map(|e| e.item).collect();
-    let scene_ids: Vec<u16> = scenes.iter().map(|&s| s as u16).collect();
-    let rankings = crate::backend::block_on(crate::rank::rank_batch(
-        &model,
-        &table,
-        &batch,
-        &scene_ids,
-        |q, i| seen.contains(&(i as u32)) || d.catalog.items[i].scene as usize != scenes[q],
-        cfg.rerank,
-    ))?;
-    println!("user {} ({} interactions; last: {})", d.users[u], history.len(), history.last().map(|e| d.catalog.items[e.item as usize].title.as_str()).unwrap_or("-"));
-    for (q, r) in rankings.iter().enumerate() {
-        println!("\n{}:", d.catalog.scenes[scenes[q]]);
-        for (rank, (item, score)) in r.top(k).into_iter().enumerate() {
-            let why = crate::rank::because(&host_table, header.model.dim, history, item)
-                .map(|e| format!("because you watched {} in {}", d.catalog.items[e.item as usize].title, d.catalog.scenes[e.scene as usize]))
-                .unwrap_or_default();
-            println!("{:>3}. {:<50} {:>7.3}  {}", rank + 1, d.catalog.items[item].title, score, why);
+    let history: Vec<HistoryEvent> = d.histories[u].iter().map(|e| HistoryEvent::from_event(e, &d.catalog)).collect();
+    let rec = block_on(Recommender::new(model, header, d.catalog.clone(), &prepared.lm, &dev))?;
+    println!("user {} ({} interactions; last: {})", d.users[u], history.len(), history.last().map(|e| e.item_id.as_str()).unwrap_or("-"));
+    for scene in &scenes {
+        let top = block_on(rec.recommend(&history, scene, k, &[]))?;
+        println!("\n{scene}:");
+        for (rank, r) in top.into_iter().enumerate() {
+            let why = r.because.map(|b| format!("because you watched {} in {}", b.item_id, b.scene)).unwrap_or_default();
+            println!("{:>3}. {:<50} {:>7.3}  {}", rank + 1, r.title, r.score, why);
         }
     }
+    Ok(())
+}
+
+/// A ranking request, as the browser package takes it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RankRequest {
+    history: Vec<HistoryEvent>,
+    scene: String,
+    #[serde(default = "default_k")]
+    k: usize,
+    #[serde(default)]
+    exclude: Vec<String>,
+}
+
+fn default_k() -> usize {
+    20
+}
+
+/// `rank`: ranks with an exported model directory exactly as the browser package does
+/// (JSON request in, JSON recommendations out) — the native reference for browser tests.
+pub fn rank(model_dir: &Path, request: &Path) -> Result<()> {
+    let read = |name: &str| std::fs::read(model_dir.join(name)).map_err(|e| Error::io(model_dir.join(name), e));
+    let text = std::fs::read_to_string(request).map_err(|e| Error::io(request, e))?;
+    let req: RankRequest = serde_json::from_str(&text).map_err(|e| Error::Input(format!("{}: {e}", request.display())))?;
+    let catalog = String::from_utf8(read("catalog.json")?).map_err(|e| Error::Data(format!("catalog.json: {e}")))?;
+    let dev = device(BackendKind::Flex, 0)?;
+    let rec = block_on(Recommender::load(&read("model.weights")?, &catalog, &read("item_text.f32")?, &dev))?;
+    let out = block_on(rec.recommend(&req.history, &req.scene, req.k, &req.exclude))?;
+    println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Error::Data(e.to_string()))?);
     Ok(())
 }

@@ -2,18 +2,19 @@
 //!
 //! Every method returns a `Promise` that rejects with a JS `Error` carrying the crate's error
 //! message; nothing on a path user input reaches can panic. The engine lives in an
-//! `Rc<RefCell<..>>` so a promise can own it while it runs; a second call while fine-tuning is
-//! refused ("busy") rather than racing.
+//! `Rc<RefCell<..>>` so a promise can own it while it runs; overlapping calls that would race
+//! are refused ("busy"). Fine-tuning is driven step by step from JS, so the worker can report
+//! progress and take a cancel message between steps; ranking keeps working meanwhile.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise, Uint8Array};
+use js_sys::{Promise, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::recommender::{FineTuneOptions, HistoryEvent, Recommender};
+use crate::recommender::{FineTune, FineTuneOptions, HistoryEvent, Recommender};
 
 #[wasm_bindgen(start)]
 fn start() {
@@ -32,14 +33,22 @@ fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result
     serde_wasm_bindgen::from_value(value).map_err(|e| js_err(format!("{what}: {e}")))
 }
 
-/// The raw engine; `www/src/` wraps it in the typed `Recommender` API.
+/// The raw engine; `www/lib/` wraps it in the typed `Recommender` API.
 #[wasm_bindgen]
 pub struct Engine {
-    inner: Rc<RefCell<Option<Recommender>>>,
+    inner: Shared,
+    run: Rc<RefCell<Option<FineTune>>>,
     backend: String,
 }
 
 type Shared = Rc<RefCell<Option<Recommender>>>;
+
+#[derive(Serialize)]
+struct StepReport {
+    step: usize,
+    loss: f32,
+    done: bool,
+}
 
 /// Runs `f` on the engine, failing cleanly when it is disposed or busy.
 fn with_engine<T>(inner: &Shared, f: impl FnOnce(&Recommender) -> T) -> Result<T, JsValue> {
@@ -71,7 +80,7 @@ impl Engine {
         future_to_promise(async move {
             let dev = device_for(&device).await?;
             let rec = Recommender::load(&weights, &catalog, &item_text, &dev).await.map_err(js_err)?;
-            Ok(Engine { inner: Rc::new(RefCell::new(Some(rec))), backend: device }.into())
+            Ok(Engine { inner: Rc::new(RefCell::new(Some(rec))), run: Rc::new(RefCell::new(None)), backend: device }.into())
         })
     }
 
@@ -112,27 +121,50 @@ impl Engine {
         })
     }
 
-    /// Fine-tunes on `history`; `on_progress(step, loss)` is called after every step and
-    /// stops the run when it returns `false`. Resolves to `{losses, completed}`.
-    #[wasm_bindgen(js_name = fineTune)]
-    pub fn fine_tune(&self, history: JsValue, options: JsValue, on_progress: Option<Function>) -> Promise {
-        let inner = self.inner.clone();
+    /// Starts fine-tuning on `history` with `options` (`{steps, batch, learningRate, seed}`,
+    /// all optional). Ranking keeps the current weights until `fineTuneCommit`. The caller
+    /// drives the run with `fineTuneStep`, so it can report progress and cancel in between.
+    #[wasm_bindgen(js_name = fineTuneBegin)]
+    pub fn fine_tune_begin(&self, history: JsValue, options: JsValue) -> Result<(), JsValue> {
+        let history: Vec<HistoryEvent> = from_js(history, "history")?;
+        let options: FineTuneOptions =
+            if options.is_undefined() || options.is_null() { FineTuneOptions::default() } else { from_js(options, "options")? };
+        let run = with_engine(&self.inner, |r| r.begin_fine_tune(&history, &options))?.map_err(js_err)?;
+        let mut slot = self.run.try_borrow_mut().map_err(|_| js_err("busy: a fine-tuning step is running"))?;
+        if slot.is_some() {
+            return Err(js_err("a fine-tune is already running: commit or cancel it first"));
+        }
+        *slot = Some(run);
+        Ok(())
+    }
+
+    /// One fine-tuning step; resolves to `{step, loss, done}`.
+    #[wasm_bindgen(js_name = fineTuneStep)]
+    pub fn fine_tune_step(&self) -> Promise {
+        let run = self.run.clone();
         future_to_promise(async move {
-            let history: Vec<HistoryEvent> = from_js(history, "history")?;
-            let options: FineTuneOptions =
-                if options.is_undefined() || options.is_null() { FineTuneOptions::default() } else { from_js(options, "options")? };
-            let mut guard = inner.try_borrow_mut().map_err(|_| js_err("busy: another call is running"))?;
-            let rec = guard.as_mut().ok_or_else(|| js_err("this recommender was disposed"))?;
-            let progress = |step: usize, loss: f32| match &on_progress {
-                Some(f) => f
-                    .call2(&JsValue::NULL, &JsValue::from(step as u32), &JsValue::from(loss))
-                    .map(|v| v.as_bool() != Some(false))
-                    .unwrap_or(false),
-                None => true,
-            };
-            let report = rec.fine_tune(&history, &options, progress).await.map_err(js_err)?;
-            to_js(&report)
+            let mut slot = run.try_borrow_mut().map_err(|_| js_err("busy: a fine-tuning step is running"))?;
+            let ft = slot.as_mut().ok_or_else(|| js_err("no fine-tune is running: call fineTuneBegin first"))?;
+            let loss = ft.step().await.map_err(js_err)?;
+            to_js(&StepReport { step: ft.steps(), loss, done: ft.done() })
         })
+    }
+
+    /// Adopts the fine-tuned weights (after the last step, or early).
+    #[wasm_bindgen(js_name = fineTuneCommit)]
+    pub fn fine_tune_commit(&self) -> Result<(), JsValue> {
+        let run = self.run.try_borrow_mut().map_err(|_| js_err("busy: a fine-tuning step is running"))?.take();
+        let run = run.ok_or_else(|| js_err("no fine-tune is running"))?;
+        let mut guard = self.inner.try_borrow_mut().map_err(|_| js_err("busy: another call is running"))?;
+        guard.as_mut().ok_or_else(|| js_err("this recommender was disposed"))?.adopt(run);
+        Ok(())
+    }
+
+    /// Drops a running fine-tune; the weights stay as they were.
+    #[wasm_bindgen(js_name = fineTuneCancel)]
+    pub fn fine_tune_cancel(&self) -> Result<(), JsValue> {
+        self.run.try_borrow_mut().map_err(|_| js_err("busy: a fine-tuning step is running"))?.take();
+        Ok(())
     }
 
     /// The current (personal) weights, loadable with `create`.
@@ -142,10 +174,18 @@ impl Engine {
         Ok(Uint8Array::from(bytes.as_slice()))
     }
 
+    /// Traps the wasm instance on purpose, so browser tests can check that the TypeScript
+    /// layer recovers from a trap by starting a fresh instance.
+    #[wasm_bindgen(js_name = trapForTests)]
+    pub fn trap_for_tests(&self) {
+        core::arch::wasm32::unreachable()
+    }
+
     /// Frees the model; later calls reject with "disposed".
     pub fn dispose(&self) -> Result<(), JsValue> {
         let mut guard = self.inner.try_borrow_mut().map_err(|_| js_err("busy: dispose after the running call finishes"))?;
         guard.take();
+        self.run.try_borrow_mut().map_err(|_| js_err("busy: dispose after the running step finishes"))?.take();
         Ok(())
     }
 }

@@ -39,3 +39,13 @@ pub fn ml1m() -> &'static Prepared {
 pub fn slice(users: usize) -> Prepared {
     Prepared::load(&prepared_dir(), &Filter::default()).expect("prepared ML-1M loads").first_users(users)
 }
+
+/// A small, fast training config for tests: `epochs` epochs (no early stop) of a one-layer
+/// model of width `dim` over windows of `max_len`.
+pub fn small_config(epochs: usize, dim: usize, max_len: usize) -> scenerec::train::TrainConfig {
+    let mut c = scenerec::train::TrainConfig { epochs, patience: epochs, batch_size: 64, rerank: 20, ..Default::default() };
+    c.model.dim = dim;
+    c.model.layers = 1;
+    c.model.max_len = max_len;
+    c
+}

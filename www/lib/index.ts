@@ -1,0 +1,283 @@
+/**
+ * scenerec: an on-device multi-scene recommender. The model runs in a Web Worker (WebGPU or
+ * CPU wasm); the user's history and weights never leave the device.
+ *
+ *   const rec = await Recommender.load({ model: "/model/", device: "auto" });
+ *   const items = await rec.recommend({ history, scene: "Comedy", k: 20 });
+ *   await rec.fineTune({ history, steps: 20, onProgress, signal });
+ *   const personal = await rec.exportWeights();
+ *   await rec.dispose();
+ */
+
+import type { Call, LoadArgs, Reply } from "./protocol.js";
+import type {
+  Backend,
+  Catalog,
+  FineTuneOptions,
+  FineTuneResult,
+  HistoryEvent,
+  LoadOptions,
+  ModelFiles,
+  ProgressEvent,
+  Recommendation,
+  RecommendOptions,
+} from "./types.js";
+
+export type * from "./types.js";
+
+type Pending = { resolve: (v: any) => void; reject: (e: Error) => void; onProgress?: (p: any) => void };
+
+/** One worker running one engine, with promise-based calls. */
+class WorkerClient {
+  private worker: Worker;
+  private next = 1;
+  private pending = new Map<number, Pending>();
+  /** Set when the worker died or the wasm instance trapped; the owner then replaces it. */
+  broken = false;
+
+  constructor(assetBase: string) {
+    this.worker = new Worker(new URL("worker.js", assetBase), { type: "module" });
+    this.worker.onmessage = (event: MessageEvent<Reply>) => this.receive(event.data);
+    this.worker.onerror = (event) => {
+      this.broken = true;
+      event.preventDefault();
+      this.failAll(new Error(`the scenerec worker failed: ${event.message || "unknown error"}`));
+    };
+  }
+
+  private receive(reply: Reply) {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    if ("progress" in reply) {
+      p.onProgress?.(reply.progress);
+      return;
+    }
+    this.pending.delete(reply.id);
+    if (reply.ok) p.resolve(reply.value);
+    else {
+      if (reply.trapped) this.broken = true;
+      p.reject(new Error(reply.error));
+    }
+  }
+
+  private failAll(error: Error) {
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+
+  call<T>(method: Call["method"], args: any, onProgress?: (p: any) => void, transfer: Transferable[] = []): { id: number; done: Promise<T> } {
+    const id = this.next++;
+    const done = new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress });
+      this.worker.postMessage({ id, method, args } satisfies Call, transfer);
+    });
+    return { id, done };
+  }
+
+  cancel(target: number) {
+    this.worker.postMessage({ id: 0, method: "cancel", args: { target } } satisfies Call);
+  }
+
+  terminate() {
+    this.worker.terminate();
+    this.failAll(new Error("this recommender was disposed"));
+  }
+}
+
+async function fetchBytes(url: URL, onProgress?: (e: ProgressEvent) => void): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${response.status}`);
+  const total = Number(response.headers.get("content-length")) || null;
+  const file = url.pathname.split("/").pop() ?? url.href;
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    onProgress?.({ status: "download", file, loaded, total });
+  }
+  const out = new Uint8Array(loaded);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+async function resolveFiles(options: LoadOptions): Promise<ModelFiles> {
+  const m = options.model;
+  let files: ModelFiles;
+  if (typeof m === "string" || m instanceof URL) {
+    const base = new URL(m.toString().endsWith("/") ? m.toString() : `${m}/`, globalThis.location?.href);
+    const [weights, catalog, itemText] = await Promise.all([
+      fetchBytes(new URL("model.weights", base), options.onProgress),
+      fetchBytes(new URL("catalog.json", base), options.onProgress),
+      fetchBytes(new URL("item_text.f32", base), options.onProgress),
+    ]);
+    files = { weights, catalog: new TextDecoder().decode(catalog), itemText };
+  } else if (m && m.weights instanceof Uint8Array && typeof m.catalog === "string" && m.itemText instanceof Uint8Array) {
+    files = m;
+  } else {
+    throw new Error("model must be a URL of an exported model directory or {weights, catalog, itemText}");
+  }
+  return options.weights ? { ...files, weights: options.weights } : files;
+}
+
+/** Whether a real (not software-fallback) WebGPU adapter exists. */
+async function realGpu(): Promise<{ ok: boolean; why: string }> {
+  const gpu = (globalThis.navigator as any)?.gpu;
+  if (!gpu) return { ok: false, why: "WebGPU is not available in this browser" };
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  if (!adapter) return { ok: false, why: "no WebGPU adapter" };
+  const fallback = adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false;
+  return fallback ? { ok: false, why: "the only WebGPU adapter is a software fallback" } : { ok: true, why: "" };
+}
+
+export class Recommender {
+  private client: WorkerClient;
+  private files: ModelFiles;
+  private assetBase: string;
+  private disposed = false;
+  readonly backend: Backend;
+  readonly catalog: Catalog;
+  /** Why `backend` was chosen. */
+  readonly reason: string;
+
+  private constructor(client: WorkerClient, files: ModelFiles, assetBase: string, backend: Backend, catalog: Catalog, reason: string) {
+    this.client = client;
+    this.files = files;
+    this.assetBase = assetBase;
+    this.backend = backend;
+    this.catalog = catalog;
+    this.reason = reason;
+  }
+
+  private static async start(files: ModelFiles, assetBase: string, backend: Backend): Promise<{ client: WorkerClient; catalog: Catalog }> {
+    const client = new WorkerClient(assetBase);
+    const args: LoadArgs = { weights: files.weights, catalog: files.catalog, itemText: files.itemText, backend, assetBase };
+    try {
+      const { catalog } = await client.call<{ catalog: Catalog }>("load", args).done;
+      return { client, catalog };
+    } catch (e) {
+      client.terminate();
+      throw e;
+    }
+  }
+
+  /** Loads the model in a worker on the chosen device ("auto": WebGPU only on a real GPU where it is faster). */
+  static async load(options: LoadOptions): Promise<Recommender> {
+    const device = options.device ?? "auto";
+    if (!["auto", "webgpu", "cpu"].includes(device)) throw new Error(`device must be "auto", "webgpu" or "cpu", not ${JSON.stringify(device)}`);
+    const assetBase = new URL(options.assetBase?.toString() ?? "./", import.meta.url).href;
+    const files = await resolveFiles(options);
+    const progress = options.onProgress ?? (() => {});
+    if (device !== "auto") {
+      progress({ status: "init", backend: device });
+      const { client, catalog } = await Recommender.start(files, assetBase, device);
+      progress({ status: "ready", backend: device, reason: "requested" });
+      return new Recommender(client, files, assetBase, device, catalog, "requested");
+    }
+    progress({ status: "init", backend: "cpu" });
+    const cpu = await Recommender.start(files, assetBase, "cpu");
+    const gpu = await realGpu();
+    if (!gpu.ok) {
+      progress({ status: "ready", backend: "cpu", reason: gpu.why });
+      return new Recommender(cpu.client, files, assetBase, "cpu", cpu.catalog, gpu.why);
+    }
+    progress({ status: "init", backend: "webgpu" });
+    const webgpu = await Recommender.start(files, assetBase, "webgpu").catch(() => null);
+    if (!webgpu) {
+      const why = "WebGPU failed to start";
+      progress({ status: "ready", backend: "cpu", reason: why });
+      return new Recommender(cpu.client, files, assetBase, "cpu", cpu.catalog, why);
+    }
+    const probe = Recommender.probe(cpu.catalog);
+    const time = async (client: WorkerClient, backend: Backend) => {
+      await client.call("recommend", probe).done; // warm-up
+      const t0 = performance.now();
+      await client.call("recommend", probe).done;
+      const ms = performance.now() - t0;
+      progress({ status: "measure", backend, ms });
+      return ms;
+    };
+    const [cpuMs, gpuMs] = [await time(cpu.client, "cpu"), await time(webgpu.client, "webgpu")];
+    const [keep, drop, backend] = gpuMs < cpuMs ? [webgpu, cpu, "webgpu" as const] : [cpu, webgpu, "cpu" as const];
+    drop.client.terminate();
+    const reason = `measured ${backend} faster (${gpuMs.toFixed(1)} ms WebGPU vs ${cpuMs.toFixed(1)} ms CPU)`;
+    progress({ status: "ready", backend, reason });
+    return new Recommender(keep.client, files, assetBase, backend, keep.catalog, reason);
+  }
+
+  /** A representative ranking request for the speed measurement. */
+  private static probe(catalog: Catalog) {
+    const history = catalog.items.slice(0, 20).map((item, i) => ({ itemId: item.id, scene: catalog.scenes[item.scene], time: i }));
+    return { history, scene: catalog.scenes[0], k: 20, exclude: [] };
+  }
+
+  /** Runs a call; if the wasm instance trapped or the worker died, starts a fresh one for the next call. */
+  private async run<T>(method: Call["method"], args: any, onProgress?: (p: any) => void, onStart?: (id: number) => void): Promise<T> {
+    if (this.disposed) throw new Error("this recommender was disposed");
+    const { id, done } = this.client.call<T>(method, args, onProgress);
+    onStart?.(id);
+    try {
+      return await done;
+    } finally {
+      if (this.client.broken && !this.disposed) await this.restart();
+    }
+  }
+
+  private async restart() {
+    this.client.terminate();
+    const { client } = await Recommender.start(this.files, this.assetBase, this.backend);
+    this.client = client;
+  }
+
+  /** The top `k` items of `scene` for this history, each with a score and an explanation. */
+  recommend({ history, scene, k = 20, exclude = [] }: RecommendOptions): Promise<Recommendation[]> {
+    return this.run("recommend", { history, scene, k, exclude });
+  }
+
+  /** Fusion scores of the given items for this history in `scene`. */
+  score(history: HistoryEvent[], scene: string, items: string[]): Promise<Float32Array> {
+    return this.run("score", { history, scene, items });
+  }
+
+  /** Fine-tunes on the device; cancel with `signal` (the previous weights are then kept). */
+  async fineTune({ history, steps = 20, batch = 16, learningRate = 5e-4, seed = 0, onProgress, signal }: FineTuneOptions): Promise<FineTuneResult> {
+    if (signal?.aborted) throw new Error("fine-tuning was cancelled before it started");
+    let running = 0;
+    const abort = () => running && this.client.cancel(running);
+    signal?.addEventListener("abort", abort);
+    try {
+      const options = { steps, batch, learningRate, seed };
+      const result = await this.run<FineTuneResult>("fineTune", { history, options }, onProgress, (id) => (running = id));
+      if (result.completed) this.files = { ...this.files, weights: await this.exportWeights() };
+      return result;
+    } finally {
+      signal?.removeEventListener("abort", abort);
+    }
+  }
+
+  /** The current weights (personal after fine-tuning), loadable with `load({weights})`. */
+  exportWeights(): Promise<Uint8Array> {
+    return this.run("exportWeights", {});
+  }
+
+  /** Test hook: traps the wasm instance (the next call must still work). */
+  trapForTests(): Promise<void> {
+    return this.run("trapForTests", {});
+  }
+
+  /** Frees the model and stops the worker. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    await this.run("dispose", {}).catch(() => {});
+    this.disposed = true;
+    this.client.terminate();
+  }
+}

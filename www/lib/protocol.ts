@@ -1,0 +1,22 @@
+/** Messages between the page-side Recommender and its Web Worker. */
+
+import type { Backend } from "./types.js";
+
+export interface Call {
+  id: number;
+  method: "load" | "recommend" | "score" | "fineTune" | "cancel" | "exportWeights" | "dispose" | "trapForTests";
+  args: any;
+}
+
+export type Reply =
+  | { id: number; ok: true; value: any }
+  | { id: number; ok: false; error: string; trapped: boolean }
+  | { id: number; progress: { step: number; steps: number; loss: number } };
+
+export interface LoadArgs {
+  weights: Uint8Array;
+  catalog: string;
+  itemText: Uint8Array;
+  backend: Backend;
+  assetBase: string;
+}

@@ -1,0 +1,87 @@
+/** Public types of the scenerec package. */
+
+/** One interaction the page recorded. `time` is in seconds since the epoch. */
+export interface HistoryEvent {
+  itemId: string;
+  scene: string;
+  action?: "like" | "interact";
+  time: number;
+}
+
+/** Why an item was recommended: the most similar item of the history and where it was seen. */
+export interface Because {
+  itemId: string;
+  scene: string;
+}
+
+export interface Recommendation {
+  itemId: string;
+  title: string;
+  score: number;
+  because?: Because;
+}
+
+export interface Item {
+  id: string;
+  title: string;
+  genres: number[];
+  scene: number;
+}
+
+export interface Catalog {
+  scenes: string[];
+  genres: string[];
+  items: Item[];
+}
+
+/** The three files `scenerec export` writes, as bytes / text. */
+export interface ModelFiles {
+  weights: Uint8Array;
+  catalog: string;
+  itemText: Uint8Array;
+}
+
+export type DeviceChoice = "auto" | "webgpu" | "cpu";
+export type Backend = "webgpu" | "cpu";
+
+/** Progress events, keyed on `status`. */
+export type ProgressEvent =
+  | { status: "download"; file: string; loaded: number; total: number | null }
+  | { status: "init"; backend: Backend }
+  | { status: "measure"; backend: Backend; ms: number }
+  | { status: "ready"; backend: Backend; reason: string };
+
+export interface LoadOptions {
+  /** A base URL holding model.weights, catalog.json and item_text.f32, or the files themselves. */
+  model: string | URL | ModelFiles;
+  /** Replaces model.weights (e.g. personal weights saved earlier). */
+  weights?: Uint8Array;
+  device?: DeviceChoice;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Where the package's files live (default: next to this module). */
+  assetBase?: string | URL;
+}
+
+export interface RecommendOptions {
+  history: HistoryEvent[];
+  scene: string;
+  k?: number;
+  /** Item ids never to return (the history's items are always excluded). */
+  exclude?: string[];
+}
+
+export interface FineTuneOptions {
+  history: HistoryEvent[];
+  steps?: number;
+  batch?: number;
+  learningRate?: number;
+  seed?: number;
+  onProgress?: (event: { step: number; steps: number; loss: number }) => void;
+  signal?: AbortSignal;
+}
+
+export interface FineTuneResult {
+  losses: number[];
+  /** false when cancelled through the signal (the previous weights are kept). */
+  completed: boolean;
+}

@@ -1,0 +1,97 @@
+/// <reference lib="webworker" />
+/**
+ * The Web Worker that owns the wasm engine, so ranking and fine-tuning never block the page.
+ * Fine-tuning runs step by step and yields to the event loop between steps, so progress
+ * reaches the page and a cancel message is seen before the next step.
+ */
+
+import type { Call, LoadArgs, Reply } from "./protocol.js";
+
+declare const self: DedicatedWorkerGlobalScope;
+
+let engine: any = null;
+const cancelled = new Set<number>();
+
+function reply(message: Reply, transfer: Transferable[] = []) {
+  self.postMessage(message, transfer);
+}
+
+async function load(args: LoadArgs) {
+  const name = args.backend === "webgpu" ? "webgpu/scenerec_webgpu.js" : "cpu/scenerec_cpu.js";
+  const mod = await import(/* @vite-ignore */ new URL(name, args.assetBase).href);
+  await mod.default();
+  engine?.free?.();
+  engine = await mod.Engine.create(args.weights, args.catalog, args.itemText, args.backend);
+  return { backend: engine.backend, catalog: engine.catalog() };
+}
+
+const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+async function fineTune(id: number, args: any) {
+  const { history, options } = args;
+  engine.fineTuneBegin(history, options);
+  const losses: number[] = [];
+  try {
+    for (;;) {
+      const { step, loss, done } = await engine.fineTuneStep();
+      losses.push(loss);
+      reply({ id, progress: { step, steps: options.steps, loss } });
+      await yieldToEvents();
+      if (cancelled.has(id)) {
+        engine.fineTuneCancel();
+        return { losses, completed: false };
+      }
+      if (done) break;
+    }
+  } catch (e) {
+    engine.fineTuneCancel();
+    throw e;
+  }
+  engine.fineTuneCommit();
+  return { losses, completed: true };
+}
+
+self.onmessage = async (event: MessageEvent<Call>) => {
+  const { id, method, args } = event.data;
+  try {
+    if (method === "cancel") {
+      cancelled.add(args.target);
+      return;
+    }
+    if (method !== "load" && !engine) throw new Error("this recommender was disposed");
+    let value: any;
+    const transfer: Transferable[] = [];
+    switch (method) {
+      case "load":
+        value = await load(args);
+        break;
+      case "recommend":
+        value = await engine.recommend(args.history, args.scene, args.k, args.exclude);
+        break;
+      case "score":
+        value = await engine.score(args.history, args.scene, args.items);
+        transfer.push(value.buffer);
+        break;
+      case "fineTune":
+        value = await fineTune(id, args);
+        cancelled.delete(id);
+        break;
+      case "exportWeights":
+        value = engine.exportWeights();
+        transfer.push(value.buffer);
+        break;
+      case "trapForTests":
+        engine.trapForTests();
+        break;
+      case "dispose":
+        engine.dispose();
+        engine.free();
+        engine = null;
+        break;
+    }
+    reply({ id, ok: true, value }, transfer);
+  } catch (e: any) {
+    // A WebAssembly.RuntimeError means the instance trapped: the page recreates the worker.
+    reply({ id, ok: false, error: String(e?.message ?? e), trapped: e instanceof WebAssembly.RuntimeError });
+  }
+};

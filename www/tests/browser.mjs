@@ -1,0 +1,11 @@
+// Headless Chromium (Debian's, driven by playwright-core) for the browser tests and benchmarks.
+import { chromium } from "playwright-core";
+
+export const CHROMIUM_ARGS = [
+  "--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+  "--disable-sync", "--disable-quic", "--enable-unsafe-webgpu",
+];
+
+export async function launch() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}

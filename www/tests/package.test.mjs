@@ -1,0 +1,168 @@
+// The npm package in headless Chromium: ranking matches native scores, fine-tuning lowers the
+// loss, bad input rejects with an Error and the next call works, a trapped wasm instance is
+// replaced — on the CPU wasm artifact and on WebGPU (SwiftShader here: correctness only).
+//
+// Needs pkg/ (scripts/build-wasm.sh) and an exported model in runs/browser-model
+// (scripts/test.sh makes both).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { serve } from "./server.mjs";
+import { launch } from "./browser.mjs";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const MODEL = "runs/browser-model";
+const BIN = process.env.SCENEREC_BIN;
+
+/** A real user's history (the first user of the prepared ML-1M, ratings ≥ 3), oldest first. */
+function realHistory(n) {
+  const catalog = JSON.parse(readFileSync(join(ROOT, MODEL, "catalog.json"), "utf8"));
+  const known = new Map(catalog.items.map((it) => [it.id, catalog.scenes[it.scene]]));
+  const lines = readFileSync(join(ROOT, "data/ml-1m/ml-1m.inter"), "utf8").split("\n").slice(1, 2000);
+  const rows = lines.map((l) => l.split("\t")).filter((r) => r[0] === "1m_1" && Number(r[2]) >= 3 && known.has(r[1]));
+  rows.sort((a, b) => Number(a[3]) - Number(b[3]));
+  return rows.slice(0, n).map((r) => ({ itemId: r[1], scene: known.get(r[1]), action: Number(r[2]) >= 4 ? "like" : "interact", time: Number(r[3]) }));
+}
+
+let server, browser, page;
+const history = realHistory(40);
+
+before(async () => {
+  server = await serve(ROOT);
+  browser = await launch();
+  page = await browser.newPage();
+  page.on("console", (m) => m.type() === "error" && console.error("[page]", m.text()));
+  await page.goto(`${server.url}/www/tests/blank.html`);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+function native(request) {
+  mkdirSync(join(ROOT, "runs"), { recursive: true });
+  const path = join(ROOT, "runs/browser-request.json");
+  writeFileSync(path, JSON.stringify(request));
+  return JSON.parse(execFileSync(BIN, ["rank", "--model", join(ROOT, MODEL), "--request", path], { encoding: "utf8" }));
+}
+
+/** Runs `fn(Recommender, rec, args)` in the page with a model loaded on `device`. */
+async function inPage(device, fn, args) {
+  return page.evaluate(
+    async ({ device, model, fn, args }) => {
+      const { Recommender } = await import("/pkg/index.js");
+      const rec = await Recommender.load({ model, device });
+      try {
+        return await new Function("Recommender", "rec", "args", `return (${fn})(Recommender, rec, args);`)(Recommender, rec, args);
+      } finally {
+        await rec.dispose();
+      }
+    },
+    { device, model: `/${MODEL}/`, fn: fn.toString(), args },
+  );
+}
+
+for (const device of ["cpu", "webgpu"]) {
+  test(`${device}: ranking matches the native scores`, async () => {
+    const request = { history, scene: "Comedy", k: 10, exclude: [] };
+    const expected = native(request);
+    const got = await inPage(device, async (_R, rec, req) => ({ backend: rec.backend, items: await rec.recommend(req) }), request);
+    assert.equal(got.backend, device);
+    assert.equal(got.items.length, 10);
+    const tolerance = device === "cpu" ? 1e-3 : 1e-2;
+    for (const [g, e] of got.items.map((g, i) => [g, expected[i]])) {
+      assert.ok(Math.abs(g.score - e.score) < tolerance, `${g.itemId} ${g.score} vs native ${e.itemId} ${e.score}`);
+    }
+    const ids = (xs) => xs.map((x) => x.itemId);
+    assert.deepEqual(ids(got.items).slice(0, 5), ids(expected).slice(0, 5));
+    assert.ok(got.items.every((r) => r.because && typeof r.because.itemId === "string"));
+  });
+
+  test(`${device}: fine-tuning lowers the loss, reports progress and exports weights`, async () => {
+    const steps = device === "cpu" ? 30 : 4;
+    const out = await inPage(device, async (R, rec, { history, steps }) => {
+      const progress = [];
+      const result = await rec.fineTune({ history, steps, onProgress: (p) => progress.push(p) });
+      const weights = await rec.exportWeights();
+      const after = await rec.recommend({ history, scene: "Comedy", k: 5 });
+      return { result, progress: progress.length, bytes: weights.length, after };
+    }, { history, steps });
+    assert.equal(out.result.completed, true);
+    assert.equal(out.result.losses.length, steps);
+    assert.equal(out.progress, steps);
+    assert.ok(out.bytes > 1000);
+    assert.equal(out.after.length, 5);
+    if (device === "cpu") {
+      const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const l = out.result.losses;
+      assert.ok(mean(l.slice(-5)) < mean(l.slice(0, 5)), `loss ${l.slice(0, 5)} -> ${l.slice(-5)}`);
+    }
+  });
+}
+
+test("cpu: every bad input rejects with an Error and the next call works", async () => {
+  const results = await inPage("cpu", async (R, rec, { history }) => {
+    const attempt = async (f) => {
+      try {
+        await f();
+        return "resolved";
+      } catch (e) {
+        return e instanceof Error ? e.message : `not an Error: ${e}`;
+      }
+    };
+    const ok = () => rec.recommend({ history, scene: "Comedy", k: 3 }).then((r) => r.length);
+    const out = {};
+    out.unknownItem = await attempt(() => rec.recommend({ history: [{ ...history[0], itemId: "No Such Film (2099)" }], scene: "Comedy" }));
+    out.okAfterItem = await ok();
+    out.unknownScene = await attempt(() => rec.recommend({ history, scene: "Westerns" }));
+    out.emptyHistory = await attempt(() => rec.recommend({ history: [], scene: "Comedy" }));
+    out.nanTime = await attempt(() => rec.recommend({ history: [{ ...history[0], time: NaN }], scene: "Comedy" }));
+    out.hugeHistory = await attempt(() => rec.recommend({ history: Array(10001).fill(history[0]), scene: "Comedy" }));
+    out.notAnArray = await attempt(() => rec.recommend({ history: "oops", scene: "Comedy" }));
+    out.badFineTune = await attempt(() => rec.fineTune({ history, learningRate: -1 }));
+    out.okAfterAll = await ok();
+    const weights = await rec.exportWeights();
+    out.truncated = await attempt(() => R.load({ model: { weights: weights.slice(0, 100), catalog: "{}", itemText: new Uint8Array() }, device: "cpu" }));
+    out.mismatched = await attempt(async () => {
+      const res = await fetch("/runs/browser-model/catalog.json");
+      const catalog = JSON.parse(await res.text());
+      catalog.items.pop();
+      const itemText = new Uint8Array(await (await fetch("/runs/browser-model/item_text.f32")).arrayBuffer());
+      await R.load({ model: { weights, catalog: JSON.stringify(catalog), itemText }, device: "cpu" });
+    });
+    out.trap = await attempt(() => rec.trapForTests());
+    out.okAfterTrap = await ok();
+    await rec.dispose();
+    out.afterDispose = await attempt(() => rec.recommend({ history, scene: "Comedy" }));
+    await rec.dispose();
+    return out;
+  }, { history });
+  assert.match(results.unknownItem, /unknown item `No Such Film \(2099\)`/);
+  assert.match(results.unknownScene, /unknown scene `Westerns`/);
+  assert.match(results.emptyHistory, /history is empty/);
+  assert.match(results.nanTime, /time/);
+  assert.match(results.hugeHistory, /at most 10000/);
+  assert.match(results.notAnArray, /history/);
+  assert.match(results.badFineTune, /learning rate/);
+  assert.match(results.truncated, /truncated|catalogue/);
+  assert.match(results.mismatched, /shape mismatch|catalogue|item text/);
+  assert.match(results.trap, /unreachable|RuntimeError/);
+  assert.match(results.afterDispose, /disposed/);
+  for (const k of ["okAfterItem", "okAfterAll", "okAfterTrap"]) assert.equal(results[k], 3, k);
+});
+
+test("cpu: fine-tuning is cancellable and keeps the previous weights", async () => {
+  const out = await inPage("cpu", async (R, rec, { history }) => {
+    const before = await rec.recommend({ history, scene: "Comedy", k: 5 });
+    const controller = new AbortController();
+    const result = await rec.fineTune({ history, steps: 200, onProgress: (p) => p.step === 2 && controller.abort(), signal: controller.signal });
+    const after = await rec.recommend({ history, scene: "Comedy", k: 5 });
+    return { result, same: JSON.stringify(before) === JSON.stringify(after) };
+  }, { history });
+  assert.equal(out.result.completed, false);
+  assert.ok(out.result.losses.length < 10, `stopped after ${out.result.losses.length} steps`);
+  assert.ok(out.same, "a cancelled fine-tune leaves the ranking unchanged");
+});
