@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::backend::{BackendKind, device};
 use crate::cli::commands::load_config;
 use crate::cli::progress::TrainBars;
-use crate::data::protocol::{Case, cold_start, leave_one_out};
+use crate::data::protocol::{Case, cold_start, leave_one_out, scene_from_last_event};
 use crate::data::Event;
 use crate::eval::{EvalSetup, Report, evaluate, item_users, model_ranker, popularity_ranker};
 use crate::experiment::Prepared;
@@ -65,6 +65,8 @@ pub fn run(data: &Path, config: Option<&Path>, out: &Path, runs: &Path, command:
     let feats = features(&all_known)?;
     let main_report = evaluate(&setup, test, &mut model_ranker(&main.model, &feats, &p.data.histories, cfg.rerank, main.config.max_len))?;
     models.insert("scenerec", report_json(&main_report));
+    let guessed = scene_from_last_event(test, &p.data.histories);
+    let no_hint = evaluate(&setup, &guessed, &mut model_ranker(&main.model, &feats, &p.data.histories, cfg.rerank, main.config.max_len))?;
 
     let mut no_lm_cfg = cfg.clone();
     no_lm_cfg.model.use_lm = false;
@@ -92,6 +94,10 @@ pub fn run(data: &Path, config: Option<&Path>, out: &Path, runs: &Path, command:
         "config": cfg,
         "models": models,
         "cold_start": cold,
+        "scenerec_scene_from_last_event": {
+            "note": "the model ranks for the scene of the user's last event instead of being told the target's scene",
+            "overall": no_hint.overall,
+        },
         "train": {
             "seconds": main.seconds, "epochs": main.reports.len(), "best_epoch": main.best_epoch,
             "samples_per_s": main.samples_per_s, "peak_rss_mb": peak,
@@ -224,6 +230,12 @@ fn markdown(r: &Value) -> String {
         num(&c["scenerec"]["ndcg@10"]),
         num(&c["scenerec_no_lm"]["ndcg@10"]),
         num(&c["random"]["ndcg@10"])
+    );
+    let h = &r["scenerec_scene_from_last_event"]["overall"];
+    s += &format!(
+        "\nWithout the target-scene hint (scenerec ranks for the scene of the user's last event): HR@10 {}, NDCG@10 {}.\n",
+        num(&h["hr@10"]),
+        num(&h["ndcg@10"])
     );
     let t = &r["train"];
     s += &format!(

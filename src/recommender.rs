@@ -295,8 +295,9 @@ impl Recommender {
     }
 
     /// The current (possibly fine-tuned) weights, loadable with [`Recommender::load`].
-    pub fn export_weights(&self) -> Result<Vec<u8>> {
-        store::save(&self.model, &self.header.model, &self.header.catalog, "personal")
+    pub async fn export_weights(&self) -> Result<Vec<u8>> {
+        let host = store::to_host(&self.model, &self.header.model).await?;
+        store::save(&host, &self.header.model, &self.header.catalog, "personal")
     }
 }
 

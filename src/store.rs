@@ -5,12 +5,13 @@
 //! where the header holds the model config, the fingerprint of the catalogue the weights
 //! belong to, and the payload's length and SHA-256; the payload is Burn's burnpack record.
 
-use burn::module::Module;
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device};
+use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::backend::read_f32;
 use crate::model::{ModelConfig, SceneRec};
 use crate::{Error, Result};
 
@@ -56,6 +57,53 @@ pub fn save(model: &SceneRec, config: &ModelConfig, catalog: &str, kind: &str) -
     out.extend_from_slice(&header);
     out.extend_from_slice(&payload);
     Ok(out)
+}
+
+/// A copy of `model` on the CPU (flex), read asynchronously. [`save`] reads weights
+/// synchronously, which panics under WebGPU in wasm; saving the host copy is safe everywhere.
+pub async fn to_host(model: &SceneRec, config: &ModelConfig) -> Result<SceneRec> {
+    /// Every float parameter (id and flattened value), in module order.
+    struct Collect(Vec<(ParamId, Tensor<1>)>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let value = param.val();
+            let n = value.shape().num_elements();
+            self.0.push((param.id, value.reshape([n])));
+        }
+    }
+    /// Replaces each parameter of a fresh model with the host values and the original ids.
+    struct Fill {
+        values: std::vec::IntoIter<(ParamId, Vec<f32>)>,
+        device: Device,
+        mismatch: bool,
+    }
+    impl ModuleMapper for Fill {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let dims = param.val().dims();
+            match self.values.next() {
+                Some((id, v)) if v.len() == dims.iter().product::<usize>() => {
+                    Param::initialized(id, Tensor::from_data(TensorData::new(v, dims), &self.device))
+                }
+                _ => {
+                    self.mismatch = true;
+                    param
+                }
+            }
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    model.visit(&mut collect);
+    let mut values = Vec::with_capacity(collect.0.len());
+    for (id, tensor) in collect.0 {
+        values.push((id, read_f32(tensor).await?));
+    }
+    let device = Device::flex();
+    let mut fill = Fill { values: values.into_iter(), device: device.clone(), mismatch: false };
+    let host = SceneRec::new(config, &device)?.map(&mut fill);
+    if fill.mismatch || fill.values.next().is_some() {
+        return Err(Error::Weights("the model does not match its config".into()));
+    }
+    Ok(host)
 }
 
 /// Reads and checks the header; returns it with the payload slice.

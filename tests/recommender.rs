@@ -124,7 +124,7 @@ fn fine_tuning_raises_held_out_rank_and_exports_identically() {
         assert!(report.completed);
         after += rank_of(&rec, &h, scene, target);
         let top = block_on(rec.recommend(&h, scene, 20, &[])).unwrap();
-        last_export = Some((rec.export_weights().unwrap(), h, scene.clone(), top));
+        last_export = Some((block_on(rec.export_weights()).unwrap(), h, scene.clone(), top));
     }
     assert!(after < before, "mean held-out rank {} -> {}", before as f64 / 8.0, after as f64 / 8.0);
 

@@ -6,7 +6,7 @@
 
 mod common;
 
-use scenerec::backend::{BackendKind, device};
+use scenerec::backend::{BackendKind, block_on, device};
 use scenerec::eval::model_ranker;
 use scenerec::model::ItemFeatures;
 use scenerec::train::{Silent, TrainConfig, fit};
@@ -27,6 +27,8 @@ fn flex_weights_rank_the_same_on_wgpu() {
 
     let gpu = device(BackendKind::Wgpu, 5).unwrap();
     let (on_gpu, _) = store::load(&bytes, &gpu, Some((&trained.config, &fp))).unwrap();
+    let host = block_on(store::to_host(&on_gpu, &trained.config)).unwrap();
+    assert_eq!(store::save(&host, &trained.config, &fp, "test").unwrap(), bytes, "weights read back from the GPU exactly");
     let cases = &p.split.test[..16];
     let no_exclusions = |_: usize, _: usize| false;
     let rank = |model, dev| {

@@ -65,6 +65,10 @@ enum Command {
         /// `test` or `valid`.
         #[arg(long, default_value = "test")]
         split: String,
+        /// Which scene the model ranks for: `target` (the held-out item's) or `last-event`
+        /// (the scene of the user's last interaction: no hint about the target).
+        #[arg(long, default_value = "target")]
+        scene_from: String,
         /// Also write the report as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -123,8 +127,8 @@ fn main() -> ExitCode {
             commands::prepare(&source, &out, derive_scenes.as_deref(), &lm_dir)
         }
         Command::Train { data, config, out, resume } => commands::train(&data, config.as_deref(), &out, resume),
-        Command::Eval { trained: t, split, json } => {
-            commands::eval(&t.data, &t.weights, t.config.as_deref(), &split, json.as_deref())
+        Command::Eval { trained: t, split, scene_from, json } => {
+            commands::eval(&t.data, &t.weights, t.config.as_deref(), &split, &scene_from, json.as_deref())
         }
         Command::Export { trained: t, out } => commands::export(&t.data, &t.weights, t.config.as_deref(), &out),
         Command::Recommend { trained: t, user, scene, k } => {

@@ -7,6 +7,7 @@ use super::progress::{TrainBars, bar};
 use crate::backend::{BackendKind, device};
 use crate::data::atomic::AtomicTable;
 use crate::data::dataset::{Dataset, atomic_path};
+use crate::data::protocol::scene_from_last_event;
 use crate::data::scenes::add_ml1m_scenes;
 use crate::embed::{EmbeddingCache, TextEncoder};
 use crate::eval::{Report, evaluate, model_ranker};
@@ -131,13 +132,23 @@ fn load_trained(data: &Path, weights: &Path, config: Option<&Path>) -> Result<Lo
 }
 
 /// `eval`: full-ranking metrics of a weights file on the test (or validation) split.
-pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, json: Option<&Path>) -> Result<()> {
+///
+/// `scene_from`: `target` tells the model the held-out item's scene (the tab the user is in);
+/// `last-event` makes it guess the scene of the user's last event instead (per-scene figures
+/// are then grouped by the guessed scene).
+pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, scene_from: &str, json: Option<&Path>) -> Result<()> {
     let Loaded { cfg, prepared, dev, model, header, .. } = load_trained(data, weights, config)?;
     let cases = match split {
         "test" => &prepared.split.test,
         "valid" => &prepared.split.valid,
         other => return Err(Error::Input(format!("unknown split `{other}` (test or valid)"))),
     };
+    let cases = match scene_from {
+        "target" => cases.clone(),
+        "last-event" => scene_from_last_event(cases, &prepared.data.histories),
+        other => return Err(Error::Input(format!("unknown --scene-from `{other}` (target or last-event)"))),
+    };
+    let cases = &cases;
     let feats = features(&prepared, &dev)?;
     let mut ranker = model_ranker(&model, &feats, &prepared.data.histories, cfg.rerank, header.model.max_len);
     let report = evaluate(&prepared.eval_setup(), cases, &mut ranker)?;

@@ -167,11 +167,16 @@ impl Engine {
         Ok(())
     }
 
-    /// The current (personal) weights, loadable with `create`.
+    /// The current (personal) weights, loadable with `create`; resolves to a `Uint8Array`.
     #[wasm_bindgen(js_name = exportWeights)]
-    pub fn export_weights(&self) -> Result<Uint8Array, JsValue> {
-        let bytes = with_engine(&self.inner, |r| r.export_weights())?.map_err(js_err)?;
-        Ok(Uint8Array::from(bytes.as_slice()))
+    pub fn export_weights(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let guard = inner.try_borrow().map_err(|_| js_err("busy: another call is running"))?;
+            let rec = guard.as_ref().ok_or_else(|| js_err("this recommender was disposed"))?;
+            let bytes = rec.export_weights().await.map_err(js_err)?;
+            Ok(Uint8Array::from(bytes.as_slice()).into())
+        })
     }
 
     /// Traps the wasm instance on purpose, so browser tests can check that the TypeScript

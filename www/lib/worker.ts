@@ -77,7 +77,7 @@ self.onmessage = async (event: MessageEvent<Call>) => {
         cancelled.delete(id);
         break;
       case "exportWeights":
-        value = engine.exportWeights();
+        value = await engine.exportWeights();
         transfer.push(value.buffer);
         break;
       case "trapForTests":
