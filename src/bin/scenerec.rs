@@ -13,18 +13,26 @@ struct Cli {
     command: Command,
 }
 
-/// A prepared data set with trained weights.
+/// A prepared data set and the training config that applies to it.
 #[derive(Args)]
-struct Trained {
+struct DataSet {
     /// Prepared data set directory (from `prepare`).
     #[arg(long)]
     data: PathBuf,
+    /// JSON training config; every field is optional (see configs/default.json). Its filter
+    /// and rerank depth also apply to evaluation.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// A prepared data set with trained weights.
+#[derive(Args)]
+struct Trained {
+    #[command(flatten)]
+    set: DataSet,
     /// Weights file (from `train`, or models/default.weights).
     #[arg(long)]
     weights: PathBuf,
-    /// The training config the weights were made with (its filter and rerank depth apply).
-    #[arg(long)]
-    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -46,11 +54,8 @@ enum Command {
     },
     /// Pretrain the model (resumable: rerun with --resume after an interruption).
     Train {
-        #[arg(long)]
-        data: PathBuf,
-        /// JSON training config; every field is optional (see configs/default.json).
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        set: DataSet,
         /// Run directory for checkpoints and the best weights.
         #[arg(long)]
         out: PathBuf,
@@ -104,10 +109,8 @@ enum Command {
     },
     /// The accuracy benchmark: popularity, the model and its ablations, cold start.
     Bench {
-        #[arg(long)]
-        data: PathBuf,
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        set: DataSet,
         /// Directory for accuracy.json and accuracy.md.
         #[arg(long)]
         out: PathBuf,
@@ -126,17 +129,17 @@ fn main() -> ExitCode {
         Command::Prepare { source, out, derive_scenes, lm_dir } => {
             commands::prepare(&source, &out, derive_scenes.as_deref(), &lm_dir)
         }
-        Command::Train { data, config, out, resume } => commands::train(&data, config.as_deref(), &out, resume),
+        Command::Train { set, out, resume } => commands::train(&set.data, set.config.as_deref(), &out, resume),
         Command::Eval { trained: t, split, scene_from, json } => {
-            commands::eval(&t.data, &t.weights, t.config.as_deref(), &split, &scene_from, json.as_deref())
+            commands::eval(&t.set.data, &t.weights, t.set.config.as_deref(), &split, &scene_from, json.as_deref())
         }
-        Command::Export { trained: t, out } => commands::export(&t.data, &t.weights, t.config.as_deref(), &out),
+        Command::Export { trained: t, out } => commands::export(&t.set.data, &t.weights, t.set.config.as_deref(), &out),
         Command::Recommend { trained: t, user, scene, k } => {
-            commands::recommend(&t.data, &t.weights, t.config.as_deref(), user.as_deref(), scene.as_deref(), k)
+            commands::recommend(&t.set.data, &t.weights, t.set.config.as_deref(), user.as_deref(), scene.as_deref(), k)
         }
         Command::Rank { model, request } => commands::rank(&model, &request),
-        Command::Bench { data, config, out, runs, command } => {
-            scenerec::bench::run(&data, config.as_deref(), &out, &runs, &command)
+        Command::Bench { set, out, runs, command } => {
+            scenerec::bench::run(&set.data, set.config.as_deref(), &out, &runs, &command)
         }
     };
     match result {
