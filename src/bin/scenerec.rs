@@ -106,6 +106,18 @@ enum Command {
         /// JSON file: {"history": [{"itemId", "scene", "action"?, "time"}], "scene", "k"?, "exclude"?}
         #[arg(long)]
         request: PathBuf,
+        /// Rank this many times and print the median time (`rank_ms`) to stderr.
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
+    },
+    /// Write a random model over a synthetic catalogue of N items (for speed benchmarks).
+    Synth {
+        #[arg(long)]
+        items: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
     },
     /// The accuracy benchmark: popularity, the model and its ablations, cold start.
     Bench {
@@ -137,7 +149,8 @@ fn main() -> ExitCode {
         Command::Recommend { trained: t, user, scene, k } => {
             commands::recommend(&t.set.data, &t.weights, t.set.config.as_deref(), user.as_deref(), scene.as_deref(), k)
         }
-        Command::Rank { model, request } => commands::rank(&model, &request),
+        Command::Rank { model, request, repeat } => commands::rank(&model, &request, repeat),
+        Command::Synth { items, seed, out } => commands::synth(items, seed, &out),
         Command::Bench { set, out, runs, command } => {
             scenerec::bench::run(&set.data, set.config.as_deref(), &out, &runs, &command)
         }

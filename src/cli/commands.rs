@@ -237,14 +237,58 @@ fn default_k() -> usize {
 
 /// `rank`: ranks with an exported model directory exactly as the browser package does
 /// (JSON request in, JSON recommendations out) — the native reference for browser tests.
-pub fn rank(model_dir: &Path, request: &Path) -> Result<()> {
+///
+/// With `repeat > 1` the ranking runs that many times and the median time per ranking is
+/// printed to stderr as `rank_ms <median>` (the native reference of the browser benchmark).
+pub fn rank(model_dir: &Path, request: &Path, repeat: usize) -> Result<()> {
     let read = |name: &str| std::fs::read(model_dir.join(name)).map_err(|e| Error::io(model_dir.join(name), e));
     let text = std::fs::read_to_string(request).map_err(|e| Error::io(request, e))?;
     let req: RankRequest = serde_json::from_str(&text).map_err(|e| Error::Input(format!("{}: {e}", request.display())))?;
     let catalog = String::from_utf8(read("catalog.json")?).map_err(|e| Error::Data(format!("catalog.json: {e}")))?;
     let dev = device(BackendKind::Flex, 0)?;
     let rec = block_on(Recommender::load(&read("model.weights")?, &catalog, &read("item_text.f32")?, &dev))?;
-    let out = block_on(rec.recommend(&req.history, &req.scene, req.k, &req.exclude))?;
+    let mut times = Vec::with_capacity(repeat);
+    let mut out = Vec::new();
+    for _ in 0..repeat.max(1) {
+        let t0 = Instant::now();
+        out = block_on(rec.recommend(&req.history, &req.scene, req.k, &req.exclude))?;
+        times.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    if repeat > 1 {
+        times.sort_by(f64::total_cmp);
+        eprintln!("rank_ms {:.3}", times[times.len() / 2]);
+    }
     println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Error::Data(e.to_string()))?);
+    Ok(())
+}
+
+/// `synth`: a randomly initialised model over a synthetic one-scene catalogue of `items` items
+/// (random genres and unit text vectors), written like `export` — for speed benchmarks only,
+/// where what matters is the model's shape, not what it learned.
+pub fn synth(items: usize, seed: u64, out: &Path) -> Result<()> {
+    use crate::data::{Catalog, Item};
+    if items == 0 {
+        return Err(Error::Input("--items must be at least 1".into()));
+    }
+    let mut rng = crate::rng::Rng::new(seed);
+    let genres: Vec<String> = (0..18).map(|g| format!("genre-{g}")).collect();
+    let catalog_items: Vec<Item> = (0..items)
+        .map(|i| Item { id: format!("item-{i}"), title: format!("Item {i}"), genres: vec![rng.below(18) as u16], scene: 0 })
+        .collect();
+    let catalog = Catalog::new(vec!["all".into()], genres, catalog_items)?;
+    let config = TrainConfig::default().model.for_catalog(&catalog);
+    let dev = device(BackendKind::Flex, seed)?;
+    let model = crate::model::SceneRec::new(&config, &dev)?;
+    let mut lm = Vec::with_capacity(items * config.lm_dim);
+    for _ in 0..items {
+        let v: Vec<f32> = (0..config.lm_dim).map(|_| rng.unit() - 0.5).collect();
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+        lm.extend(v.into_iter().map(|x| x / norm));
+    }
+    let weights = store::save(&model, &config, &catalog.fingerprint(), "synthetic")?;
+    write(&out.join("model.weights"), &weights)?;
+    write(&out.join("catalog.json"), catalog.to_json())?;
+    write(&out.join("item_text.f32"), lm.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())?;
+    eprintln!("synthetic model with {items} items written to {}", out.display());
     Ok(())
 }
