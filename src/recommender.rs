@@ -20,6 +20,12 @@ use crate::store::{self, Header};
 use crate::train::loss::{LossOptions, batch_loss};
 use crate::{Error, Result};
 
+/// Softmax columns of a fine-tuning step: the batch's targets plus random items, instead of
+/// the whole catalogue. On a real ML-1M slice (tests/recommender.rs) 1024 columns raised the
+/// held-out rank as much as the full softmax (mean rank 103.6 → 97.0 vs 97.4) while 256 did
+/// not (→ 105.5); the step's largest matmul shrinks with the column count.
+const FINE_TUNE_COLUMNS: usize = 1024;
+
 /// Longest history accepted (the encoder reads the most recent `max_len` events of it).
 pub const MAX_HISTORY: usize = 10_000;
 
@@ -335,7 +341,7 @@ impl FineTune {
                 &self.events[end.saturating_sub(self.max_len + 1)..end]
             })
             .collect();
-        let opts = LossOptions { head_weight: 0.5, max_len: self.max_len };
+        let opts = LossOptions { head_weight: 0.5, max_len: self.max_len, sampled: Some(FINE_TUNE_COLUMNS) };
         let loss = batch_loss(&self.model, self.table.clone(), &windows, opts, &mut self.rng, &self.device);
         let value = read_f32(loss.total.clone().detach()).await?[0];
         if !value.is_finite() {

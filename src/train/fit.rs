@@ -127,7 +127,7 @@ pub fn fit(
         state = s;
     }
 
-    let loss_opts = LossOptions { head_weight: cfg.head_weight, max_len: mcfg.max_len };
+    let loss_opts = LossOptions { head_weight: cfg.head_weight, max_len: mcfg.max_len, sampled: None };
     let started = Instant::now();
     while state.epochs_done < cfg.epochs && (state.stale < cfg.patience || state.epochs_done == 0) {
         let epoch = state.epochs_done + 1;

@@ -27,6 +27,9 @@ pub struct BatchLoss {
 pub struct LossOptions {
     pub head_weight: f32,
     pub max_len: usize,
+    /// `None`: softmax over the whole catalogue. `Some(n)`: over the batch's targets plus
+    /// random items, `n` columns in all — much cheaper, for fine-tuning on a device.
+    pub sampled: Option<usize>,
 }
 
 /// The item table for a training batch, with a random `id_dropout` share of ID vectors off.
@@ -70,16 +73,69 @@ pub fn batch_loss(
     let int = |v: Vec<i64>| Tensor::<1, Int>::from_data(TensorData::new(v, [m]), device);
     let dim = table.dims()[1];
     let states = model.states(&table, &history).reshape([b * l, dim]).select(0, int(rows));
-    let target_t = int(targets);
+    let target_t = int(targets.clone());
     let scene_t = int(scenes);
     let users = model.interest.interest(states, scene_t.clone());
 
-    let logits = users.clone().matmul(table.clone().transpose());
-    let retrieval = log_softmax(logits, 1).gather(1, target_t.clone().reshape([m, 1])).mean().neg();
+    let (columns, labels) = match opts.sampled {
+        None => (table.clone(), target_t.clone()),
+        Some(size) => {
+            let (items, labels) = sampled_columns(&targets, n, size, rng);
+            let c = items.len();
+            let items = Tensor::<1, Int>::from_data(TensorData::new(items, [c]), device);
+            (table.clone().select(0, items), int(labels))
+        }
+    };
+    let logits = users.clone().matmul(columns.transpose());
+    let retrieval = log_softmax(logits, 1).gather(1, labels.reshape([m, 1])).mean().neg();
 
     let pos = model.fuse(users.clone(), table.clone().select(0, target_t), scene_t.clone());
     let neg = model.fuse(users, table.select(0, int(negatives)), scene_t);
     let head = (log_sigmoid(pos).mean() + log_sigmoid(neg.neg()).mean()).neg();
     let total = retrieval.clone() + head.clone() * opts.head_weight;
     BatchLoss { total, retrieval, head, targets: m }
+}
+
+/// The softmax columns of a sampled loss: every distinct target, then random other items up to
+/// `size` columns; returns the columns and each target's column index.
+fn sampled_columns(targets: &[i64], n_items: usize, size: usize, rng: &mut Rng) -> (Vec<i64>, Vec<i64>) {
+    let mut column = std::collections::HashMap::new();
+    let mut items = Vec::new();
+    let mut labels = Vec::with_capacity(targets.len());
+    for &t in targets {
+        let next = items.len() as i64;
+        let c = *column.entry(t).or_insert_with(|| {
+            items.push(t);
+            next
+        });
+        labels.push(c);
+    }
+    let want = size.min(n_items).max(items.len());
+    while items.len() < want {
+        let candidate = rng.below(n_items) as i64;
+        if let std::collections::hash_map::Entry::Vacant(e) = column.entry(candidate) {
+            e.insert(items.len() as i64);
+            items.push(candidate);
+        }
+    }
+    (items, labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampled_columns_hold_every_target_once() {
+        let mut rng = Rng::new(1);
+        let (items, labels) = sampled_columns(&[5, 2, 5, 9], 20, 8, &mut rng);
+        assert_eq!(items.len(), 8);
+        assert_eq!(&items[..3], &[5, 2, 9]);
+        assert_eq!(labels, vec![0, 1, 0, 2]);
+        let mut unique = items.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 8, "no item twice");
+        assert_eq!(sampled_columns(&[1], 3, 10, &mut rng).0.len(), 3, "capped at the catalogue");
+    }
 }
