@@ -1,0 +1,111 @@
+//! The item catalogue: what the model and the browser know about each item.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+use crate::{Error, Result};
+
+/// One item of the catalogue.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Item {
+    /// The item's id in the source data (for ML-1M: the title with its year).
+    pub id: String,
+    /// Human-readable title.
+    pub title: String,
+    /// Indices into [`Catalog::genres`].
+    pub genres: Vec<u16>,
+    /// Index into [`Catalog::scenes`]: the scene (tab) the item lives in.
+    pub scene: u16,
+}
+
+impl Item {
+    /// The text the language model embeds: title plus genre names.
+    pub fn text(&self, catalog: &Catalog) -> String {
+        let genres: Vec<&str> = self.genres.iter().map(|&g| catalog.genres[g as usize].as_str()).collect();
+        if genres.is_empty() { self.title.clone() } else { format!("{}. Genres: {}", self.title, genres.join(", ")) }
+    }
+}
+
+/// Items, scene names and genre names, with a lookup from item id to index.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Catalog {
+    pub scenes: Vec<String>,
+    pub genres: Vec<String>,
+    pub items: Vec<Item>,
+    #[serde(skip)]
+    index: HashMap<String, usize>,
+}
+
+impl Catalog {
+    pub fn new(scenes: Vec<String>, genres: Vec<String>, items: Vec<Item>) -> Result<Self> {
+        let mut catalog = Catalog { scenes, genres, items, index: HashMap::new() };
+        catalog.reindex()?;
+        Ok(catalog)
+    }
+
+    /// Rebuilds the id index and checks every reference is in range.
+    fn reindex(&mut self) -> Result<()> {
+        self.index.clear();
+        for (i, item) in self.items.iter().enumerate() {
+            if self.index.insert(item.id.clone(), i).is_some() {
+                return Err(Error::Data(format!("item id `{}` appears twice in the catalogue", item.id)));
+            }
+            if item.scene as usize >= self.scenes.len() {
+                return Err(Error::Data(format!("item `{}` has scene {} of {}", item.id, item.scene, self.scenes.len())));
+            }
+            if let Some(g) = item.genres.iter().find(|&&g| g as usize >= self.genres.len()) {
+                return Err(Error::Data(format!("item `{}` has genre {g} of {}", item.id, self.genres.len())));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn item_index(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    pub fn scene_index(&self, name: &str) -> Option<usize> {
+        self.scenes.iter().position(|s| s == name)
+    }
+
+    /// Catalogue as JSON (what `export` ships to the browser).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("catalogue serialises")
+    }
+
+    pub fn from_json(text: &str) -> Result<Self> {
+        let mut catalog: Catalog =
+            serde_json::from_str(text).map_err(|e| Error::Data(format!("catalogue JSON: {e}")))?;
+        catalog.reindex()?;
+        Ok(catalog)
+    }
+
+    /// Item-by-genre multi-hot rows, each normalised to sum 1 (row-major `[items, genres]`).
+    pub fn genre_matrix(&self) -> Vec<f32> {
+        let g = self.genres.len().max(1);
+        let mut m = vec![0.0; self.items.len() * g];
+        for (i, item) in self.items.iter().enumerate() {
+            let w = 1.0 / item.genres.len().max(1) as f32;
+            for &genre in &item.genres {
+                m[i * g + genre as usize] = w;
+            }
+        }
+        m
+    }
+
+    /// A stable fingerprint of the catalogue, stored in weights files so that weights are
+    /// never paired with a catalogue they were not trained on.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let hash = Sha256::digest(self.to_json().as_bytes());
+        hash.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+}

@@ -1,0 +1,196 @@
+//! Multi-scene interaction histories, loaded from RecBole atomic files.
+//!
+//! A data set is a directory (or a path prefix) holding `<name>.inter` and `<name>.item`.
+//! Required columns: `.inter` has `user_id`, `item_id`, `timestamp`; `.item` has `item_id`.
+//! Optional: `rating` (`.inter`), a title (`title`, `movie_title` or `name`, with
+//! `release_year` appended when present) and categories
+//! (`genre`, `genres`, `category` or `categories`, space-separated) in `.item`, and `scene`
+//! in `.inter` (the surface of each interaction) or `.item` (each item's home scene). A scene
+//! column is required in one of the two.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::atomic::AtomicTable;
+use super::catalog::{Catalog, Item};
+use crate::{Error, Result};
+
+/// What the user did with an item, as the interest encoder sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[repr(u8)]
+pub enum Action {
+    /// An interaction with no strength attached (a view, a click).
+    Interact = 0,
+    /// A strong positive signal (a like, a rating of 4 or more).
+    Like = 1,
+}
+
+impl Action {
+    pub const COUNT: usize = 2;
+
+    pub fn from_rating(rating: Option<f32>) -> Self {
+        match rating {
+            Some(r) if r >= 4.0 => Action::Like,
+            _ => Action::Interact,
+        }
+    }
+}
+
+/// One interaction in a user's history.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Index into the catalogue.
+    pub item: u32,
+    /// Index into the catalogue's scenes.
+    pub scene: u16,
+    pub action: Action,
+    /// Seconds since the epoch (any monotone clock works).
+    pub time: i64,
+    /// Explicit rating if the log has one; the protocol filters on it.
+    pub rating: Option<f32>,
+}
+
+/// Users' time-ordered histories over one catalogue.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub catalog: Catalog,
+    pub users: Vec<String>,
+    pub histories: Vec<Vec<Event>>,
+}
+
+/// `dir/name.ext` if `path` is a directory named `name`, else `path.ext`.
+pub fn atomic_path(path: &Path, ext: &str) -> PathBuf {
+    if path.is_dir() {
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        path.join(format!("{name}.{ext}"))
+    } else {
+        PathBuf::from(format!("{}.{ext}", path.display()))
+    }
+}
+
+impl Dataset {
+    /// Loads `<path>.inter` and `<path>.item` (see the module docs for the columns).
+    pub fn load(path: &Path) -> Result<Self> {
+        let items = AtomicTable::read(&atomic_path(path, "item"))?;
+        let inter = AtomicTable::read(&atomic_path(path, "inter"))?;
+        Self::from_tables(&items, &inter)
+    }
+
+    pub fn from_tables(items: &AtomicTable, inter: &AtomicTable) -> Result<Self> {
+        let item_col = items.require(&["item_id"])?;
+        let title_col = items.column(&["title", "movie_title", "name", "item_name"]);
+        let genre_col = items.column(&["genre", "genres", "category", "categories"]);
+        let item_scene_col = items.column(&["scene"]);
+        let year_col = items.column(&["release_year", "year"]);
+        let user_col = inter.require(&["user_id"])?;
+        let inter_item_col = inter.require(&["item_id"])?;
+        let time_col = inter.require(&["timestamp"])?;
+        let rating_col = inter.column(&["rating"]);
+        let inter_scene_col = inter.column(&["scene"]);
+        if item_scene_col.is_none() && inter_scene_col.is_none() {
+            return Err(Error::Data(format!(
+                "no scene column: add `scene:token` to {} or {} (for ML-1M, `scenerec prepare` derives it from genres)",
+                inter.source, items.source
+            )));
+        }
+
+        let mut scenes: Vec<String> = Vec::new();
+        let mut scene_of = |name: &str| -> u16 {
+            match scenes.iter().position(|s| s == name) {
+                Some(i) => i as u16,
+                None => {
+                    scenes.push(name.to_string());
+                    (scenes.len() - 1) as u16
+                }
+            }
+        };
+        let mut genres: Vec<String> = Vec::new();
+        let mut catalog_items = Vec::with_capacity(items.rows.len());
+        let mut home_scene: Vec<Option<u16>> = Vec::with_capacity(items.rows.len());
+        for row in &items.rows {
+            let id = row[item_col].clone();
+            let mut title = title_col.map(|c| row[c].clone()).filter(|t| !t.is_empty()).unwrap_or_else(|| id.clone());
+            if let Some(year) = year_col.map(|c| row[c].trim()).filter(|y| !y.is_empty() && !title.ends_with(')')) {
+                // Remakes share a title; the year tells them apart (and is part of the item text).
+                title = format!("{title} ({year})");
+            }
+            let mut item_genres = Vec::new();
+            for g in genre_col.map(|c| row[c].split_whitespace().collect::<Vec<_>>()).unwrap_or_default() {
+                let gi = match genres.iter().position(|x| x == g) {
+                    Some(i) => i,
+                    None => {
+                        genres.push(g.to_string());
+                        genres.len() - 1
+                    }
+                };
+                if !item_genres.contains(&(gi as u16)) {
+                    item_genres.push(gi as u16);
+                }
+            }
+            home_scene.push(item_scene_col.map(|c| scene_of(&row[c])));
+            catalog_items.push(Item { id, title, genres: item_genres, scene: 0 });
+        }
+        let index: HashMap<String, usize> =
+            catalog_items.iter().enumerate().map(|(i, it)| (it.id.clone(), i)).collect();
+        if index.len() != catalog_items.len() {
+            return Err(Error::Data(format!("{}: an item_id appears on more than one row", items.source)));
+        }
+
+        let mut user_index: HashMap<&str, usize> = HashMap::new();
+        let mut users = Vec::new();
+        let mut histories: Vec<Vec<Event>> = Vec::new();
+        let mut scene_votes: Vec<HashMap<u16, usize>> = vec![HashMap::new(); catalog_items.len()];
+        for (r, row) in inter.rows.iter().enumerate() {
+            let item = *index.get(row[inter_item_col].as_str()).ok_or_else(|| Error::Parse {
+                file: inter.source.clone(),
+                line: inter.lines[r],
+                message: format!("item `{}` is not in {}", row[inter_item_col], items.source),
+            })?;
+            let scene = match inter_scene_col {
+                Some(c) => scene_of(&row[c]),
+                None => home_scene[item].ok_or_else(|| Error::Data(format!("item `{}` has no scene", row[inter_item_col])))?,
+            };
+            *scene_votes[item].entry(scene).or_default() += 1;
+            let u = *user_index.entry(row[user_col].as_str()).or_insert_with(|| {
+                users.push(row[user_col].clone());
+                histories.push(Vec::new());
+                users.len() - 1
+            });
+            let rating = rating_col.map(|c| inter.float(r, c) as f32);
+            histories[u].push(Event {
+                item: item as u32,
+                scene,
+                action: Action::from_rating(rating),
+                time: inter.float(r, time_col) as i64,
+                rating,
+            });
+        }
+        for ((item, votes), home) in catalog_items.iter_mut().zip(&scene_votes).zip(&home_scene) {
+            item.scene = home
+                .or_else(|| votes.iter().max_by_key(|(s, n)| (**n, std::cmp::Reverse(**s))).map(|(s, _)| *s))
+                .unwrap_or(0);
+        }
+        if scenes.is_empty() {
+            return Err(Error::Data("no scenes found in the data".into()));
+        }
+        for h in &mut histories {
+            // Stable: ties keep file order, as RecBole does.
+            h.sort_by_key(|e| e.time);
+        }
+        Ok(Dataset { catalog: Catalog::new(scenes, genres, catalog_items)?, users, histories })
+    }
+
+    pub fn num_events(&self) -> usize {
+        self.histories.iter().map(Vec::len).sum()
+    }
+
+    /// Training popularity: interactions per item.
+    pub fn item_counts(&self) -> Vec<u32> {
+        let mut counts = vec![0u32; self.catalog.len()];
+        for e in self.histories.iter().flatten() {
+            counts[e.item as usize] += 1;
+        }
+        counts
+    }
+}
