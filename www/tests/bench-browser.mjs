@@ -37,9 +37,10 @@ function sizes(artifact) {
   return { raw: wasm.length, gzip: gzipSync(wasm, { level: 9 }).length };
 }
 
-async function measure(page, device) {
+/** Figures for one device; `repeat` runs per median (SwiftShader WebGPU gets fewer: it is slow). */
+async function measure(page, device, repeat) {
   return page.evaluate(
-    async ({ device, REPEAT, requests }) => {
+    async ({ device, repeat, requests }) => {
       const { Recommender } = await import("/pkg/index.js");
       const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
       const out = {};
@@ -58,7 +59,7 @@ async function measure(page, device) {
         const synth = await Recommender.load({ model: `/runs/synth-${n}/`, device });
         for (let i = 0; i < 2; i++) await synth.recommend(request); // warm-up
         const times = [];
-        for (let i = 0; i < REPEAT; i++) {
+        for (let i = 0; i < repeat; i++) {
           const t0 = performance.now();
           await synth.recommend(request);
           times.push(performance.now() - t0);
@@ -69,7 +70,7 @@ async function measure(page, device) {
       const cat = rec.catalog;
       const history = cat.items.slice(0, 60).map((it, i) => ({ itemId: it.id, scene: cat.scenes[it.scene], time: i * 60 }));
       const stamps = [];
-      await rec.fineTune({ history, steps: 2 + REPEAT, batch: 64, onProgress: () => stamps.push(performance.now()) });
+      await rec.fineTune({ history, steps: 2 + repeat, batch: 64, onProgress: () => stamps.push(performance.now()) });
       const steps = stamps.slice(1).map((t, i) => t - stamps[i]).slice(1); // after warm-up
       out.finetune_step_ms = med(steps);
       await rec.dispose();
@@ -80,7 +81,7 @@ async function measure(page, device) {
       }
       return out;
     },
-    { device, REPEAT, requests: { 1000: synthRequest(1000), 10000: synthRequest(10000) } },
+    { device, repeat, requests: { 1000: synthRequest(1000), 10000: synthRequest(10000) } },
   );
 }
 
@@ -91,9 +92,9 @@ await page.goto(`${server.url}/www/tests/blank.html`);
 const results = {
   chromium: browser.version(),
   command: "scripts/bench-browser.sh",
-  note: "medians of 9 runs after warm-up; ranking = recommend(k = 10) over every candidate from a 50-event history, page → worker → wasm and back; fine-tune step = one Adam step on 64 history windows. WebGPU here is Chromium's SwiftShader software adapter: correctness only, not speed.",
-  cpu: await measure(page, "cpu"),
-  webgpu: await measure(page, "webgpu"),
+  note: "medians of 9 runs after warm-up (3 on WebGPU); ranking = recommend(k = 10) over every candidate from a 50-event history, page → worker → wasm and back; fine-tune step = one Adam step on 64 history windows. WebGPU here is Chromium's SwiftShader software adapter: correctness only, not speed.",
+  cpu: await measure(page, "cpu", REPEAT),
+  webgpu: await measure(page, "webgpu", 3),
   native_flex: { rank_1k_ms: nativeRankMs(1000), rank_10k_ms: nativeRankMs(10000) },
   tfjs: null,
   wasm_bytes: { cpu: sizes("cpu"), webgpu: sizes("webgpu") },
