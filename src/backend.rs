@@ -18,22 +18,6 @@ pub enum BackendKind {
     Wgpu,
 }
 
-impl std::str::FromStr for BackendKind {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "flex" | "cpu" => Ok(BackendKind::Flex),
-            #[cfg(feature = "wgpu")]
-            "wgpu" => Ok(BackendKind::Wgpu),
-            other => Err(Error::Input(format!("unknown backend `{other}` (available: {})", available()))),
-        }
-    }
-}
-
-fn available() -> &'static str {
-    if cfg!(feature = "wgpu") { "flex, wgpu" } else { "flex" }
-}
-
 /// An inference device of the given kind, seeded.
 pub fn device(kind: BackendKind, seed: u64) -> Result<Device> {
     let device = match kind {
@@ -53,11 +37,6 @@ fn wgpu_device() -> Result<Device> {
         .get_or_init(|| block_on(Device::wgpu_options().init_async()).map_err(|e| format!("no wgpu adapter: {e:?}")))
         .clone()
         .map_err(Error::Backend)
-}
-
-/// The autodiff (training) view of a device.
-pub fn training(device: &Device) -> Device {
-    device.clone().autodiff()
 }
 
 /// Reads a float tensor back to the host.

@@ -10,8 +10,7 @@ use std::path::Path;
 use crate::backend::{BackendKind, device};
 use crate::cli::commands::load_config;
 use crate::cli::progress::TrainBars;
-use crate::data::protocol::{Case, cold_start, leave_one_out, scene_from_last_event};
-use crate::data::Event;
+use crate::data::protocol::{Case, cold_start, leave_one_out, scene_from_last_event, scene_histories};
 use crate::eval::{EvalSetup, Report, evaluate, item_users, model_ranker, popularity_ranker};
 use crate::experiment::Prepared;
 use crate::metrics::ndcg;
@@ -122,10 +121,9 @@ fn per_scene(cfg: &TrainConfig, p: &Prepared, feats: &ItemFeatures, runs: &Path)
     // history to a prefix length of the scene's.
     let in_scene = |u: usize, len: usize, s: u16| histories[u][..len].iter().filter(|e| e.scene == s).count();
     let mut models = Vec::new();
-    let mut scene_histories = Vec::new();
+    let mut per_scene_histories = Vec::new();
     for s in 0..scenes {
-        let hs: Vec<Vec<Event>> =
-            histories.iter().map(|h| h.iter().filter(|e| e.scene == s).copied().collect()).collect();
+        let hs = scene_histories(histories, s);
         let train_len: Vec<usize> = p.split.train_len.iter().enumerate().map(|(u, &n)| in_scene(u, n, s)).collect();
         let valid: Vec<Case> = p
             .split
@@ -138,11 +136,11 @@ fn per_scene(cfg: &TrainConfig, p: &Prepared, feats: &ItemFeatures, runs: &Path)
         let input = TrainInput { catalog: &p.data.catalog, lm: &p.lm, known: &known, histories: &hs, train_len: &train_len, valid: &valid };
         let name = format!("scenerec_scene_{}", p.data.catalog.scenes[s as usize]);
         models.push(train(cfg, &input, runs, &name)?);
-        scene_histories.push(hs);
+        per_scene_histories.push(hs);
     }
     let mut rankers: Vec<_> = models
         .iter()
-        .zip(&scene_histories)
+        .zip(&per_scene_histories)
         .map(|(m, hs)| model_ranker(&m.model, feats, hs, cfg.rerank, m.config.max_len))
         .collect();
     let mut ranker = |cases: &[Case], excluded: &dyn Fn(usize, usize) -> bool| -> Result<Vec<Ranking>> {

@@ -7,8 +7,6 @@
 //!    before it the validation target, the rest is training history.
 
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-
 use super::catalog::Catalog;
 use super::dataset::{Dataset, Event};
 use crate::rng::Rng;
@@ -175,13 +173,4 @@ pub fn scene_from_last_event(cases: &[Case], histories: &[Vec<Event>]) -> Vec<Ca
 /// Each user's history restricted to one scene (the "no cross-scene sharing" ablation).
 pub fn scene_histories(histories: &[Vec<Event>], scene: u16) -> Vec<Vec<Event>> {
     histories.iter().map(|h| h.iter().filter(|e| e.scene == scene).copied().collect()).collect()
-}
-
-/// Number of interactions per scene, for reports.
-pub fn scene_counts(ds: &Dataset) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    for e in ds.histories.iter().flatten() {
-        *counts.entry(ds.catalog.scenes[e.scene as usize].clone()).or_default() += 1;
-    }
-    counts
 }
