@@ -51,7 +51,7 @@ pub fn run(data: &Path, config: Option<&Path>, out: &Path, runs: &Path, command:
     let n = catalog.len();
     let dev = device(BackendKind::Flex, cfg.seed)?;
     let all_known = vec![true; n];
-    let features = |known: &[bool]| ItemFeatures::new(catalog, &p.lm, p.lm_dim(), known, &dev);
+    let features = |known: &[bool]| p.features(known, &dev);
     let setup = p.eval_setup();
     let test = &p.split.test;
     let mut models = BTreeMap::new();
@@ -170,7 +170,7 @@ fn cold_start_bench(cfg: &TrainConfig, p: &Prepared, runs: &Path) -> Result<Valu
         batch: 256,
     };
     let dev = device(BackendKind::Flex, cfg.seed)?;
-    let feats = ItemFeatures::new(&p.data.catalog, &p.lm, p.lm_dim(), &known, &dev)?;
+    let feats = p.features(&known, &dev)?;
     let input = TrainInput {
         catalog: &p.data.catalog,
         lm: &p.lm,

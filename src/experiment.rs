@@ -8,6 +8,7 @@ use crate::data::protocol::{Filter, Split, filter, leave_one_out};
 use crate::data::Dataset;
 use crate::embed::{EmbeddingCache, LM_DIM};
 use crate::eval::{EvalSetup, item_users};
+use crate::model::ItemFeatures;
 use crate::train::TrainInput;
 use crate::Result;
 
@@ -50,10 +51,6 @@ impl Prepared {
         self
     }
 
-    pub fn lm_dim(&self) -> usize {
-        LM_DIM
-    }
-
     /// Training input with every item's ID embedding trained.
     pub fn train_input<'a>(&'a self, known: &'a [bool]) -> TrainInput<'a> {
         TrainInput {
@@ -64,6 +61,11 @@ impl Prepared {
             train_len: &self.split.train_len,
             valid: &self.split.valid,
         }
+    }
+
+    /// Item features on `device`; `known[i]`: item `i` has a trained ID vector.
+    pub fn features(&self, known: &[bool], device: &burn::tensor::Device) -> Result<ItemFeatures> {
+        ItemFeatures::new(&self.data.catalog, &self.lm, LM_DIM, known, device)
     }
 
     /// Evaluation setup over the whole catalogue.

@@ -31,7 +31,7 @@ fn trained() -> &'static (Prepared, Trained) {
 
 fn features(p: &Prepared) -> ItemFeatures {
     let known = vec![true; p.data.catalog.len()];
-    ItemFeatures::new(&p.data.catalog, &p.lm, p.lm_dim(), &known, &device(BackendKind::Flex, 1).unwrap()).unwrap()
+    p.features(&known, &device(BackendKind::Flex, 1).unwrap()).unwrap()
 }
 
 #[test]

@@ -8,7 +8,6 @@ mod common;
 
 use scenerec::backend::{BackendKind, block_on, device};
 use scenerec::eval::model_ranker;
-use scenerec::model::ItemFeatures;
 use scenerec::train::{Silent, TrainConfig, fit};
 use scenerec::store;
 
@@ -32,7 +31,7 @@ fn flex_weights_rank_the_same_on_wgpu() {
     let cases = &p.split.test[..16];
     let no_exclusions = |_: usize, _: usize| false;
     let rank = |model, dev| {
-        let feats = ItemFeatures::new(&p.data.catalog, &p.lm, p.lm_dim(), &known, dev).unwrap();
+        let feats = p.features(&known, dev).unwrap();
         let mut ranker = model_ranker(model, &feats, &p.data.histories, 20, trained.config.max_len);
         ranker(cases, &no_exclusions).unwrap()
     };

@@ -107,7 +107,7 @@ pub fn train(data: &Path, config: Option<&Path>, out: &Path, resume: bool) -> Re
 }
 
 fn features(p: &Prepared, dev: &burn::tensor::Device) -> Result<crate::model::ItemFeatures> {
-    crate::model::ItemFeatures::new(&p.data.catalog, &p.lm, p.lm_dim(), &vec![true; p.data.catalog.len()], dev)
+    p.features(&vec![true; p.data.catalog.len()], dev)
 }
 
 /// A prepared data set with weights checked against its catalogue.
