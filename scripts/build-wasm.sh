@@ -45,7 +45,7 @@ cat > pkg/package.json <<JSON
     ".": { "types": "./index.d.ts", "import": "./index.js" },
     "./worker.js": "./worker.js"
   },
-  "files": ["index.js", "index.d.ts", "types.js", "types.d.ts", "protocol.js", "protocol.d.ts", "worker.js", "worker.d.ts", "cpu/", "webgpu/"],
+  "files": ["index.js", "index.d.ts", "types.js", "types.d.ts", "protocol.js", "protocol.d.ts", "storage.js", "storage.d.ts", "worker.js", "worker.d.ts", "cpu/", "webgpu/"],
   "sideEffects": ["./worker.js"]
 }
 JSON

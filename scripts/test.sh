@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need, prepares the real data, builds the npm
-# package, then runs the Rust tests (flex and wgpu) and the browser tests (headless Chromium).
+# package and the demo, then runs the Rust tests (flex and wgpu) and the browser tests
+# (headless Chromium: the package on CPU wasm and WebGPU, its IndexedDB store, the demo page).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -9,6 +10,8 @@ scripts/prepare-data.sh
 mkdir -p "${XDG_RUNTIME_DIR:=/tmp/scenerec-xdg}" && chmod 700 "$XDG_RUNTIME_DIR" && export XDG_RUNTIME_DIR
 cargo test --release --locked
 scripts/build-wasm.sh
-# The browser tests rank with the shipped default model, exported as the browser loads it.
+scripts/build-demo.sh
+# The package tests rank with the shipped default model, exported as the browser loads it.
 "$SCENEREC_BIN" export --data data/ml-1m --config configs/default.json --weights models/default.weights --out runs/browser-model
-(cd www && node --test tests/package.test.mjs)
+(cd www && node --test --test-concurrency=1 tests/package.test.mjs tests/storage.test.mjs tests/demo.test.mjs)
+echo "demo screenshots: runs/test-output/demo-desktop.png, runs/test-output/demo-phone.png"

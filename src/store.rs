@@ -166,3 +166,43 @@ pub fn load(bytes: &[u8], device: &Device, expected: Option<(&ModelConfig, &str)
         .map_err(|e| Error::Weights(format!("does not fit the model: {e}")))?;
     Ok((model, header))
 }
+
+/// One parameter by its module path (`interest.encoder.layers.0.mha.query.weight`), shape and
+/// row-major values. Burn's `Linear` weights are `[inputs, outputs]` (`y = x·W + b`).
+pub struct NamedTensor {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub values: Vec<f32>,
+}
+
+/// Every float parameter of `model` with its module path: the weights in a form tools outside
+/// Burn can read (the TensorFlow.js peer of the browser benchmark). Reads synchronously, so
+/// native only.
+pub fn named_tensors(model: &SceneRec) -> Result<Vec<NamedTensor>> {
+    struct Collect {
+        path: Vec<String>,
+        out: Vec<(String, Vec<usize>, TensorData)>,
+    }
+    impl ModuleVisitor for Collect {
+        fn enter_module(&mut self, name: &str, _container_type: &str) {
+            self.path.push(name.to_string());
+        }
+        fn exit_module(&mut self, _name: &str, _container_type: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let value = param.val();
+            self.out.push((self.path.join("."), value.dims().to_vec(), value.into_data()));
+        }
+    }
+    let mut collect = Collect { path: Vec::new(), out: Vec::new() };
+    model.visit(&mut collect);
+    collect
+        .out
+        .into_iter()
+        .map(|(name, shape, data)| {
+            let values = data.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Weights(format!("{name}: {e:?}")))?;
+            Ok(NamedTensor { name, shape, values })
+        })
+        .collect()
+}

@@ -61,6 +61,19 @@ fn train_eval_export_recommend() {
     let lm = std::fs::metadata(export.join("item_text.f32")).unwrap().len() as usize;
     assert_eq!(lm, catalog.len() * 384 * 4);
     assert_eq!(std::fs::read(export.join("model.weights")).unwrap(), std::fs::read(&weights).unwrap());
+    let popularity: serde_json::Value = serde_json::from_slice(&std::fs::read(export.join("popularity.json")).unwrap()).unwrap();
+    let counts: Vec<u64> = popularity["counts"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).collect();
+    assert_eq!(counts.len(), catalog.len());
+    assert!(counts.iter().all(|&c| c > 0), "every item of a 10-core slice was interacted with");
+
+    let out = scenerec(&["tensors", "--weights", w, "--out", export.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(export.join("tensors.json")).unwrap()).unwrap();
+    let tensors = index["tensors"].as_array().unwrap();
+    let floats: u64 = tensors.iter().map(|t| t["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap()).product::<u64>()).sum();
+    assert_eq!(floats * 4, std::fs::metadata(export.join("tensors.f32")).unwrap().len());
+    let item_ids = tensors.iter().find(|t| t["name"] == "items.id.weight").expect("the item ID table by name");
+    assert_eq!(item_ids["shape"][0].as_u64().unwrap() as usize, catalog.len());
 
     let out = scenerec(&["recommend", "--data", d, "--config", c, "--weights", w, "--scene", "Sci-Fi", "-k", "5"]);
     assert!(out.status.success(), "{}", text(&out));

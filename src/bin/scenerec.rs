@@ -110,6 +110,14 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         repeat: usize,
     },
+    /// Write a weights file's parameters by name (tensors.json + tensors.f32) for tools outside Burn.
+    Tensors {
+        #[arg(long)]
+        weights: PathBuf,
+        /// Directory to write into (e.g. the exported model's).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write a random model over a synthetic catalogue of N items (for speed benchmarks).
     Synth {
         #[arg(long)]
@@ -150,6 +158,7 @@ fn main() -> ExitCode {
             commands::recommend(&t.set.data, &t.weights, t.set.config.as_deref(), user.as_deref(), scene.as_deref(), k)
         }
         Command::Rank { model, request, repeat } => commands::rank(&model, &request, repeat),
+        Command::Tensors { weights, out } => commands::tensors(&weights, &out),
         Command::Synth { items, seed, out } => commands::synth(items, seed, &out),
         Command::Bench { set, out, runs, command } => {
             scenerec::bench::run(&set.data, set.config.as_deref(), &out, &runs, &command)

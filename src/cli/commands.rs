@@ -182,8 +182,9 @@ pub fn export(data: &Path, weights: &Path, config: Option<&Path>, out: &Path) ->
     write(&out.join("model.weights"), &bytes)?;
     write(&out.join("catalog.json"), catalog.to_json())?;
     write(&out.join("item_text.f32"), &lm)?;
+    write(&out.join("popularity.json"), popularity_json(&prepared.data))?;
     eprintln!(
-        "exported to {}: model.weights ({} KB), catalog.json ({} items, {} scenes), item_text.f32 ({} KB)",
+        "exported to {}: model.weights ({} KB), catalog.json ({} items, {} scenes), item_text.f32 ({} KB), popularity.json",
         out.display(),
         bytes.len() / 1024,
         catalog.len(),
@@ -191,6 +192,17 @@ pub fn export(data: &Path, weights: &Path, config: Option<&Path>, out: &Path) ->
         lm.len() / 1024
     );
     Ok(())
+}
+
+/// Interactions per item (catalogue order) in the prepared logs, as `{"counts": [..]}`: what a
+/// page shows someone with no history yet, so the first items they see are ones they may know.
+/// Kept out of catalog.json because the catalogue's fingerprint binds weights to it.
+fn popularity_json(data: &Dataset) -> String {
+    let mut counts = vec![0u32; data.catalog.len()];
+    for event in data.histories.iter().flatten() {
+        counts[event.item as usize] += 1;
+    }
+    serde_json::json!({ "counts": counts }).to_string()
 }
 
 /// `recommend`: a user's top items in a scene from their full history, with explanations.
@@ -259,6 +271,25 @@ pub fn rank(model_dir: &Path, request: &Path, repeat: usize) -> Result<()> {
         eprintln!("rank_ms {:.3}", times[times.len() / 2]);
     }
     println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Error::Data(e.to_string()))?);
+    Ok(())
+}
+
+/// `tensors`: writes a weights file's parameters by name — `tensors.json` (config, and each
+/// tensor's name, shape and offset in floats) and `tensors.f32` (little-endian values) — for
+/// tools outside Burn, such as the browser benchmark's TensorFlow.js peer.
+pub fn tensors(weights: &Path, out: &Path) -> Result<()> {
+    let bytes = std::fs::read(weights).map_err(|e| Error::io(weights, e))?;
+    let (model, header) = crate::store::load(&bytes, &device(BackendKind::Flex, 0)?, None)?;
+    let mut index = Vec::new();
+    let mut values: Vec<u8> = Vec::new();
+    for t in crate::store::named_tensors(&model)? {
+        index.push(serde_json::json!({ "name": t.name, "shape": t.shape, "offset": values.len() / 4 }));
+        values.extend(t.values.iter().flat_map(|x| x.to_le_bytes()));
+    }
+    let json = serde_json::json!({ "model": header.model, "tensors": index });
+    write(&out.join("tensors.json"), json.to_string())?;
+    write(&out.join("tensors.f32"), &values)?;
+    eprintln!("wrote {} tensors ({} KB) to {}", index.len(), values.len() / 1024, out.display());
     Ok(())
 }
 

@@ -7,6 +7,8 @@
  *   await rec.fineTune({ history, steps: 20, onProgress, signal });
  *   const personal = await rec.exportWeights();
  *   await rec.dispose();
+ *
+ * `LocalStore` keeps the history and personal weights in IndexedDB (see storage.ts).
  */
 
 import type { Call, LoadArgs, Reply } from "./protocol.js";
@@ -24,6 +26,8 @@ import type {
 } from "./types.js";
 
 export type * from "./types.js";
+export { LocalStore, StorageError } from "./storage.js";
+export type { ExportedData, StorageSummary, StoredWeights } from "./storage.js";
 
 type Pending = { resolve: (v: any) => void; reject: (e: Error) => void; onProgress?: (p: any) => void };
 

@@ -1,6 +1,7 @@
 // The browser benchmark: in one headless Chromium run, load time, ranking 1k / 10k candidates
 // and one fine-tuning step (batch 64), on CPU wasm and on WebGPU; the same rankings natively on
-// flex for reference; wasm sizes. Prints the figures and writes bench/results/browser.json.
+// flex for reference; the same rankings by the TensorFlow.js peer (tfjs-peer.mjs); wasm sizes;
+// the demo page's first-recommendations and click latencies. Prints the figures and writes bench/results/browser.json.
 //
 // Run through scripts/bench-browser.sh, which builds pkg/ and the models this reads:
 // runs/browser-model (the default model, exported) and runs/synth-{1000,10000} (random models
@@ -9,8 +10,10 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
-import { serve } from "./server.mjs";
+import { serve } from "../serve.mjs";
 import { launch } from "./browser.mjs";
+import { measureDemo } from "./bench-demo.mjs";
+import { measureTfjs } from "./bench-tfjs.mjs";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const REPEAT = 9;
@@ -81,13 +84,14 @@ async function measure(page, device, repeat) {
       }
       return out;
     },
-    { device, repeat, requests: { 1000: synthRequest(1000), 10000: synthRequest(10000) } },
+    { device, repeat, requests },
   );
 }
 
+const requests = { 1000: synthRequest(1000), 10000: synthRequest(10000) };
 const server = await serve(ROOT);
 const browser = await launch();
-const page = await browser.newPage();
+const page = await browser.newPage({ bypassCSP: true });
 await page.goto(`${server.url}/www/tests/blank.html`);
 const results = {
   chromium: browser.version(),
@@ -96,8 +100,9 @@ const results = {
   cpu: await measure(page, "cpu", REPEAT),
   webgpu: await measure(page, "webgpu", 3),
   native_flex: { rank_1k_ms: nativeRankMs(1000), rank_10k_ms: nativeRankMs(10000) },
-  tfjs: null,
+  tfjs: await measureTfjs(browser, server.url, requests, REPEAT),
   wasm_bytes: { cpu: sizes("cpu"), webgpu: sizes("webgpu") },
+  demo: await measureDemo(browser, ROOT, REPEAT),
 };
 await browser.close();
 server.close();

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { serve } from "./server.mjs";
+import { serve } from "../serve.mjs";
 import { launch } from "./browser.mjs";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -32,7 +32,8 @@ const history = realHistory(40);
 before(async () => {
   server = await serve(ROOT);
   browser = await launch();
-  page = await browser.newPage();
+  // The harness evaluates test functions with `new Function`, which the served CSP forbids.
+  page = await browser.newPage({ bypassCSP: true });
   page.on("console", (m) => m.type() === "error" && console.error("[page]", m.text()));
   await page.goto(`${server.url}/www/tests/blank.html`);
 });

@@ -1,0 +1,200 @@
+/**
+ * The demo's state and the renders that follow from it. One `App` lives for the page; event
+ * handlers change its history or model and call `refresh`.
+ */
+
+import { LocalStore, Recommender } from "scenerec";
+import type { Catalog, DeviceChoice, HistoryEvent, Item, Recommendation, StoredWeights } from "scenerec";
+import { browseRow, fill, h, historyRow, recRow, verb } from "./view";
+
+const $ = <T extends Element = HTMLElement>(selector: string) => document.querySelector(selector) as T;
+
+/** Where the exported model and the package's worker + wasm files are served (same origin). */
+export const MODEL_URL = new URL("model/", location.href).href;
+export const ASSET_URL = new URL("scenerec/", location.href).href;
+const SHOWN = 20;
+const BROWSED = 30;
+
+export class App {
+  history: HistoryEvent[] = [];
+  scene: string;
+  /** What the personal weights in use are ("fine-tuned on 12 events"), or null for the shared model. */
+  personal: string | null;
+  /** How long the model took to load, and the last ranking / click-to-screen update. */
+  loadMs: number;
+  rankMs: number | null = null;
+  updateMs: number | null = null;
+  private byId: Map<string, Item>;
+  private popularity: Map<string, number>;
+  private rankSeq = 0;
+
+  constructor(
+    public rec: Recommender,
+    public store: LocalStore | null,
+    readonly device: DeviceChoice,
+    counts: number[],
+    history: HistoryEvent[],
+    personal: string | null,
+    loadMs: number,
+  ) {
+    this.byId = new Map(rec.catalog.items.map((item) => [item.id, item]));
+    this.popularity = new Map(rec.catalog.items.map((item, i) => [item.id, counts[i] ?? 0]));
+    this.history = history.filter((e) => this.byId.has(e.itemId));
+    if (this.history.length < history.length) showError(`${history.length - this.history.length} stored events name movies this model does not know; they are kept but not used.`);
+    this.scene = rec.catalog.scenes[0];
+    this.personal = personal;
+    this.loadMs = loadMs;
+  }
+
+  get catalog(): Catalog {
+    return this.rec.catalog;
+  }
+
+  item(id: string): Item | undefined {
+    return this.byId.get(id);
+  }
+
+  inHistory(id: string): boolean {
+    return this.history.some((e) => e.itemId === id);
+  }
+
+  /** Records a click or a like, in the item's own scene, and re-ranks. */
+  async record(itemId: string, action: "interact" | "like") {
+    const item = this.byId.get(itemId);
+    if (!item) return;
+    const event: HistoryEvent = { itemId, scene: this.catalog.scenes[item.scene], action, time: Math.floor(Date.now() / 1000) };
+    this.history = [...this.history, event];
+    this.store?.addEvent(event).catch((e) => showError(e.message));
+    await this.timedRefresh();
+  }
+
+  async remove(itemId: string) {
+    this.history = this.history.filter((e) => e.itemId !== itemId);
+    this.store?.removeItem(itemId).catch((e) => showError(e.message));
+    await this.timedRefresh();
+  }
+
+  private async timedRefresh() {
+    const t0 = performance.now();
+    await this.refresh();
+    this.updateMs = performance.now() - t0;
+    $("#recs").setAttribute("data-update-ms", this.updateMs.toFixed(1));
+    this.renderStatus();
+  }
+
+  /** Renders everything that depends on the history, the scene or the model. */
+  async refresh() {
+    this.renderTabs();
+    this.renderBrowse();
+    this.renderHistory();
+    this.renderStatus();
+    await this.renderRecs();
+  }
+
+  /** The model's top items for the current scene (or the most rated ones while the history is empty). */
+  async ranking(k = SHOWN): Promise<Recommendation[]> {
+    const t0 = performance.now();
+    const recs = await this.rec.recommend({ history: this.history, scene: this.scene, k });
+    this.rankMs = performance.now() - t0;
+    return recs;
+  }
+
+  private popular(items: Item[], n: number): Item[] {
+    return [...items].sort((a, b) => (this.popularity.get(b.id) ?? 0) - (this.popularity.get(a.id) ?? 0)).slice(0, n);
+  }
+
+  private because(r: Recommendation): string | null {
+    if (!r.because) return null;
+    const event = [...this.history].reverse().find((e) => e.itemId === r.because!.itemId);
+    const title = this.byId.get(r.because.itemId)?.title ?? r.because.itemId;
+    return `because you ${verb(event?.action)} ${title} in ${r.because.scene}`;
+  }
+
+  private async renderRecs() {
+    const seq = ++this.rankSeq;
+    $("#recs-title").textContent = `Recommended for you in ${this.scene}`;
+    if (this.history.length === 0) {
+      const top = this.popular(this.sceneItems(), SHOWN);
+      fill($("#recs"), top.map((item) => browseRow(this.catalog, item, this.popularity.get(item.id) ?? 0, false, false)));
+      $("#recs").setAttribute("data-kind", "popular");
+      $("#recs-note").textContent = `Your history is empty, so these are the most rated ${this.scene} movies. Mark a few you know.`;
+      return;
+    }
+    const recs = await this.ranking();
+    if (seq !== this.rankSeq) return; // a newer refresh overtook this one
+    fill($("#recs"), recs.map((r, i) => recRow(this.catalog, this.byId.get(r.itemId)!, r, i + 1, this.because(r))));
+    $("#recs").setAttribute("data-kind", "model");
+    const scenes = new Set(this.history.map((e) => e.scene)).size;
+    $("#recs-note").textContent =
+      `Ranked all ${(this.catalog.items.length - new Set(this.history.map((e) => e.itemId)).size).toLocaleString("en")} unseen movies for ${this.scene} ` +
+      `from your ${this.history.length} events in ${scenes} scene${scenes > 1 ? "s" : ""}, in ${this.rankMs!.toFixed(1)} ms.`;
+  }
+
+  private sceneItems(): Item[] {
+    const s = this.catalog.scenes.indexOf(this.scene);
+    return this.catalog.items.filter((item) => item.scene === s);
+  }
+
+  renderBrowse() {
+    const query = ($("#search") as HTMLInputElement).value.trim().toLowerCase();
+    const items = query ? this.popular(this.catalog.items.filter((i) => i.title.toLowerCase().includes(query)), BROWSED) : this.popular(this.sceneItems(), BROWSED);
+    $("#browse-title").textContent = query ? `Search: ${items.length === BROWSED ? `top ${BROWSED}` : items.length} result${items.length === 1 ? "" : "s"}` : `Browse ${this.scene} — most rated`;
+    const rows = items.map((item) => browseRow(this.catalog, item, this.popularity.get(item.id) ?? 0, this.inHistory(item.id), query !== ""));
+    fill($("#browse"), rows.length ? rows : [h("li", { class: "empty" }, "No movie title contains that.")]);
+  }
+
+  private renderHistory() {
+    $("#history-count").textContent = this.history.length ? `(${this.history.length})` : "";
+    const rows = [...this.history].reverse().map((e) => historyRow(this.byId.get(e.itemId)!, e));
+    fill($("#history"), rows.length ? rows : [h("li", { class: "empty" }, "Nothing yet: mark movies as watched or liked.")]);
+  }
+
+  renderTabs() {
+    const counts = new Map<string, number>();
+    for (const e of this.history) counts.set(e.scene, (counts.get(e.scene) ?? 0) + 1);
+    fill(
+      $("#tabs"),
+      this.catalog.scenes.map((s) =>
+        h("button", { type: "button", role: "tab", class: "tab", "data-scene": s, "aria-selected": String(s === this.scene) }, s, counts.get(s) ? h("span", { class: "count" }, String(counts.get(s))) : null),
+      ),
+    );
+  }
+
+  renderStatus() {
+    const backend = this.rec.backend === "webgpu" ? "WebGPU" : "CPU (WebAssembly)";
+    const parts = [
+      `Running on ${backend} — ${this.rec.reason === "requested" ? `chosen by ?device=${this.device}` : this.rec.reason}`,
+      `model loaded in ${Math.round(this.loadMs)} ms`,
+      this.rankMs !== null ? `last ranking ${this.rankMs.toFixed(1)} ms` : null,
+      this.updateMs !== null ? `last click to new list ${this.updateMs.toFixed(0)} ms` : null,
+      this.personal ? `personal weights (${this.personal})` : "shared model weights",
+    ];
+    $("#status").textContent = parts.filter(Boolean).join(" · ");
+    $("#status").setAttribute("data-backend", this.rec.backend);
+  }
+}
+
+/** Shows a message in the page's alert line (click it to dismiss). */
+export function showError(message: string) {
+  const el = $("#error");
+  el.textContent = message;
+  el.hidden = false;
+}
+
+/** Loads the model (with the personal weights when they load) and measures how long it took. */
+export async function loadModel(device: DeviceChoice, personal: StoredWeights | null, onStatus: (text: string) => void): Promise<{ rec: Recommender; ms: number; personalUsed: boolean }> {
+  const t0 = performance.now();
+  const onProgress = (p: any) => {
+    if (p.status === "download") onStatus(`Downloading ${p.file}: ${(p.loaded / 1e6).toFixed(1)}${p.total ? ` of ${(p.total / 1e6).toFixed(1)}` : ""} MB…`);
+    else if (p.status === "init") onStatus(`Starting the model on ${p.backend === "webgpu" ? "WebGPU" : "CPU"}…`);
+  };
+  const load = (weights?: Uint8Array) => Recommender.load({ model: MODEL_URL, assetBase: ASSET_URL, device, weights, onProgress });
+  if (personal) {
+    try {
+      return { rec: await load(personal.bytes), ms: performance.now() - t0, personalUsed: true };
+    } catch (e: any) {
+      showError(`Your saved personal weights do not load with this model (${e.message}); using the shared model. They are kept: export or delete them below.`);
+    }
+  }
+  return { rec: await load(), ms: performance.now() - t0, personalUsed: false };
+}

@@ -1,0 +1,148 @@
+// The TensorFlow.js peer of the browser benchmark: the same scenerec model with the same weights
+// (read from `scenerec tensors`), ranking the same way — interest vector from the history, `u·v`
+// over the catalogue with exclusions, the fusion head over the best 100 — written with TF.js ops,
+// so that TF.js (wasm or cpu backend) can be timed on exactly our work. The benchmark checks its
+// top items and scores against scenerec's before timing it.
+//
+// `tf` is the global of @tensorflow/tfjs 4.22; `base` an exported model directory that also
+// holds tensors.json + tensors.f32.
+
+const RERANK = 100;
+const GAP_BUCKETS = 16;
+
+async function fetchOk(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res;
+}
+
+/** Bucket of the gap between two events, as `gap_bucket` in src/data/batch.rs. */
+function gapBucket(previous, time) {
+  if (previous === null) return 0;
+  const minutes = Math.floor(Math.max(0, time - previous) / 60);
+  return Math.min(1 + Math.floor(Math.log2(minutes + 1)), GAP_BUCKETS - 1);
+}
+
+export async function loadPeer(tf, base) {
+  const [index, raw, catalog, lmRaw] = await Promise.all([
+    fetchOk(new URL("tensors.json", base)).then((r) => r.json()),
+    fetchOk(new URL("tensors.f32", base)).then((r) => r.arrayBuffer()),
+    fetchOk(new URL("catalog.json", base)).then((r) => r.json()),
+    fetchOk(new URL("item_text.f32", base)).then((r) => r.arrayBuffer()),
+  ]);
+  const values = new Float32Array(raw);
+  const byName = new Map(index.tensors.map((t) => [t.name, t]));
+  const w = (name) => {
+    const t = byName.get(name);
+    if (!t) throw new Error(`tensors.json has no ${name}`);
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    return tf.keep(tf.tensor(values.subarray(t.offset, t.offset + size), t.shape));
+  };
+  const cfg = index.model;
+  const n = catalog.items.length;
+  const g = Math.max(catalog.genres.length, 1);
+  const genres = new Float32Array(n * g);
+  catalog.items.forEach((item, i) => item.genres.forEach((k) => (genres[i * g + k] = 1 / item.genres.length)));
+  const itemScenes = tf.tensor1d(catalog.items.map((it) => it.scene), "int32");
+  const table = tf.tidy(() => {
+    let x = w("items.id.weight")
+      .add(tf.tensor2d(genres, [n, g]).matMul(w("items.genre.weight")))
+      .add(tf.gather(w("items.scene.weight"), itemScenes));
+    if (cfg.use_lm) x = x.add(tf.tensor2d(new Float32Array(lmRaw), [n, cfg.lm_dim]).matMul(w("items.lm_proj.weight")).add(w("items.lm_proj.bias")));
+    return x;
+  });
+  const tableT = tf.keep(table.transpose());
+  const layers = Array.from({ length: cfg.layers }, (_, l) => {
+    const p = (s) => w(`interest.encoder.layers.${l}.${s}`);
+    return {
+      // burn's norm-first layer: norm_2 before attention, norm_1 before the feed-forward.
+      attnNorm: [p("norm_2.gamma"), p("norm_2.beta")],
+      q: [p("mha.query.weight"), p("mha.query.bias")],
+      k: [p("mha.key.weight"), p("mha.key.bias")],
+      v: [p("mha.value.weight"), p("mha.value.bias")],
+      o: [p("mha.output.weight"), p("mha.output.bias")],
+      ffNorm: [p("norm_1.gamma"), p("norm_1.beta")],
+      inner: [p("pwff.linear_inner.weight"), p("pwff.linear_inner.bias")],
+      outer: [p("pwff.linear_outer.weight"), p("pwff.linear_outer.bias")],
+    };
+  });
+  const m = (name) => w(`interest.${name}`);
+  const enc = {
+    scene: m("scene.weight"), action: m("action.weight"), gap: m("gap.weight"), position: m("position.weight"),
+    inputNorm: [m("input_norm.gamma"), m("input_norm.beta")], outputNorm: [m("output_norm.gamma"), m("output_norm.beta")],
+    targetScene: m("target_scene.weight"), gate: [m("gate.weight"), m("gate.bias")], shift: m("shift.weight"),
+  };
+  const head = { scene: w("head.scene.weight"), hidden: [w("head.hidden.weight"), w("head.hidden.bias")], out: [w("head.out.weight"), w("head.out.bias")] };
+  const ids = new Map(catalog.items.map((it, i) => [it.id, i]));
+  const heads = cfg.heads;
+  const dk = cfg.dim / heads;
+
+  const dense = (x, [weight, bias]) => x.matMul(weight).add(bias);
+  const layerNorm = (x, [gamma, beta]) => {
+    const centred = x.sub(x.mean(-1, true));
+    return centred.div(centred.square().mean(-1, true).add(1e-5).sqrt()).mul(gamma).add(beta);
+  };
+  const gelu = (x) => x.mul(tf.erf(x.div(Math.SQRT2)).add(1)).mul(0.5);
+  const split = (x, len) => x.reshape([len, heads, dk]).transpose([1, 0, 2]);
+
+  /** The interest vector `[1, dim]` for a history (sorted, cut to `max_len`) and a target scene. */
+  function userVector(history, scene) {
+    const events = history
+      .map((e) => ({ item: ids.get(e.itemId), scene: catalog.scenes.indexOf(e.scene), action: e.action === "like" ? 1 : 0, time: Math.trunc(e.time) }))
+      .sort((a, b) => a.time - b.time);
+    const start = Math.max(0, events.length - cfg.max_len);
+    const kept = events.slice(start);
+    const len = kept.length;
+    const int = (f) => tf.tensor1d(kept.map(f), "int32");
+    const gaps = kept.map((e, j) => gapBucket(start + j > 0 ? events[start + j - 1].time : null, e.time));
+    let x = tf
+      .gather(table, int((e) => e.item))
+      .add(tf.gather(enc.scene, int((e) => e.scene)))
+      .add(tf.gather(enc.action, int((e) => e.action)))
+      .add(tf.gather(enc.gap, tf.tensor1d(gaps, "int32")))
+      .add(tf.gather(enc.position, int((_, j) => len - 1 - j)));
+    x = layerNorm(x, enc.inputNorm);
+    const causal = tf.linalg.bandPart(tf.ones([len, len]), -1, 0).sub(1).mul(1e30);
+    for (const L of layers) {
+      const h = layerNorm(x, L.attnNorm);
+      const [q, k, v] = [split(dense(h, L.q), len), split(dense(h, L.k), len), split(dense(h, L.v), len)];
+      const weights = tf.softmax(q.matMul(k, false, true).div(Math.sqrt(dk)).add(causal));
+      const context = weights.matMul(v).transpose([1, 0, 2]).reshape([len, cfg.dim]);
+      x = x.add(dense(context, L.o));
+      x = x.add(dense(gelu(dense(layerNorm(x, L.ffNorm), L.inner)), L.outer));
+    }
+    const state = layerNorm(x.slice([len - 1, 0], [1, cfg.dim]), enc.outputNorm);
+    const s = tf.tensor1d([scene], "int32");
+    const gate = tf.sigmoid(dense(tf.concat([state, tf.gather(enc.targetScene, s)], 1), enc.gate)).mul(2);
+    return state.mul(gate).add(tf.gather(enc.shift, s));
+  }
+
+  /** Top `k` items of `scene` for `history`: `[{ itemId, score }]`, as `Recommender.recommend`. */
+  async function recommend({ history, scene, k = 10, exclude = [] }) {
+    const s = catalog.scenes.indexOf(scene);
+    if (s < 0) throw new Error(`unknown scene ${scene}`);
+    const mask = new Float32Array(n);
+    catalog.items.forEach((it, i) => it.scene !== s && (mask[i] = -Infinity));
+    for (const id of [...history.map((e) => e.itemId), ...exclude]) mask[ids.get(id)] = -Infinity;
+    const rerank = Math.min(Math.max(k, RERANK), n);
+    const [top, logits] = tf.tidy(() => {
+      const u = userVector(history, s);
+      const scores = u.matMul(tableT).reshape([n]).add(tf.tensor1d(mask));
+      const { indices } = tf.topk(scores, rerank);
+      const users = u.tile([rerank, 1]);
+      const items = tf.gather(table, indices);
+      const prod = users.mul(items);
+      const hs = tf.gather(head.scene, tf.fill([rerank], s, "int32"));
+      const mlp = dense(tf.relu(dense(tf.concat([users, items, prod, hs], 1), head.hidden)), head.out).reshape([rerank]);
+      return [indices, prod.sum(1).add(mlp)];
+    });
+    const [idx, score] = await Promise.all([top.data(), logits.data()]);
+    top.dispose();
+    logits.dispose();
+    const ranked = [...idx].map((i, j) => ({ i, score: score[j] })).filter(({ i }) => mask[i] === 0);
+    ranked.sort((a, b) => b.score - a.score || a.i - b.i);
+    return ranked.slice(0, k).map(({ i, score }) => ({ itemId: catalog.items[i].id, score }));
+  }
+
+  return { recommend, items: n };
+}
