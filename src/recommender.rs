@@ -17,14 +17,20 @@ use crate::model::{ItemFeatures, ModelConfig, SceneRec};
 use crate::rank::{because, rank_batch};
 use crate::rng::Rng;
 use crate::store::{self, Header};
-use crate::train::loss::{LossOptions, batch_loss};
+use crate::train::loss::{LossOptions, user_loss};
 use crate::{Error, Result};
 
 /// Softmax columns of a fine-tuning step: the batch's targets plus random items, instead of
-/// the whole catalogue. On a real ML-1M slice (tests/recommender.rs) 1024 columns raised the
-/// held-out rank as much as the full softmax (mean rank 103.6 → 97.0 vs 97.4) while 256 did
-/// not (→ 105.5); the step's largest matmul shrinks with the column count.
-const FINE_TUNE_COLUMNS: usize = 1024;
+/// the whole catalogue. On a real ML-1M slice (tests/recommender.rs: 8 users, the default 30
+/// steps of 64, learning rate 0.01) 1024 columns raised the mean held-out rank 103.6 → 81.1,
+/// 256 columns only → 85.5.
+const FINE_TUNE_COLUMNS: usize = 256;
+
+/// Fine-tuning learns from at most this many of the most recent events (one sample each).
+pub const FINE_TUNE_SAMPLES: usize = 512;
+
+/// Samples whose encoder states are computed together when fine-tuning starts (bounds memory).
+const STATE_CHUNK: usize = 64;
 
 /// Longest history accepted (the encoder reads the most recent `max_len` events of it).
 pub const MAX_HISTORY: usize = 10_000;
@@ -84,7 +90,7 @@ pub struct FineTuneOptions {
 
 impl Default for FineTuneOptions {
     fn default() -> Self {
-        FineTuneOptions { steps: 20, batch: 16, learning_rate: 5e-4, seed: 0 }
+        FineTuneOptions { steps: 30, batch: 64, learning_rate: 1e-2, seed: 0 }
     }
 }
 
@@ -264,9 +270,14 @@ impl Recommender {
         Ok(report)
     }
 
-    /// Starts fine-tuning the interest encoder and fusion head on this history (next-item
-    /// prediction over random recent crops). The item tower — shared knowledge of the
-    /// catalogue — is left alone. Ranking keeps using the current weights until [`adopt`].
+    /// Starts fine-tuning on this history: next-item prediction for each of its (most recent
+    /// [`FINE_TUNE_SAMPLES`]) events from the events before it, exactly as ranking predicts.
+    ///
+    /// What is tuned: the scene layers (target-scene embedding, gate, shift) and the fusion
+    /// head — the user-facing layers. The item tower (shared knowledge of the catalogue) and the
+    /// shared sequence encoder stay fixed, so the encoder's state for each sample is computed
+    /// once here and every step trains only the small layers above it. Ranking keeps using the
+    /// current weights until [`adopt`].
     ///
     /// [`adopt`]: Recommender::adopt
     pub fn begin_fine_tune(&self, history: &[HistoryEvent], opts: &FineTuneOptions) -> Result<FineTune> {
@@ -277,6 +288,16 @@ impl Recommender {
         if opts.steps == 0 || opts.batch == 0 || !(opts.learning_rate > 0.0 && opts.learning_rate.is_finite()) {
             return Err(Error::Input("fine-tuning needs steps ≥ 1, batch ≥ 1 and a positive learning rate".into()));
         }
+        let max_len = self.header.model.max_len;
+        let first = events.len().saturating_sub(FINE_TUNE_SAMPLES).max(1);
+        let (mut states, mut targets, mut scenes) = (Vec::new(), Vec::new(), Vec::new());
+        for ends in (first..events.len()).collect::<Vec<_>>().chunks(STATE_CHUNK) {
+            let inputs: Vec<&[Event]> = ends.iter().map(|&t| &events[t.saturating_sub(max_len)..t]).collect();
+            let batch = history_batch(&inputs, self.catalog.len(), max_len, &self.device);
+            states.push(self.model.last_states(&self.table, &batch));
+            targets.extend(ends.iter().map(|&t| events[t].item as i64));
+            scenes.extend(ends.iter().map(|&t| events[t].scene as i64));
+        }
         let device = self.device.clone().autodiff();
         device.seed(opts.seed);
         // `train` is the supported way back from an inference module to a trainable one.
@@ -285,11 +306,12 @@ impl Recommender {
             tuned: tunable_params(&model),
             model,
             table: self.table.clone().autodiff().detach(),
+            states: Tensor::cat(states, 0).autodiff().detach(),
+            targets,
+            scenes,
             optim: AdamConfig::new().init(),
             rng: Rng::new(opts.seed),
-            events,
             opts: opts.clone(),
-            max_len: self.header.model.max_len,
             steps: 0,
             device,
         })
@@ -312,12 +334,14 @@ impl Recommender {
 pub struct FineTune {
     model: SceneRec,
     table: Tensor<2>,
+    /// `[samples, dim]` encoder states before each sample's target (fixed: the encoder is not tuned).
+    states: Tensor<2>,
+    targets: Vec<i64>,
+    scenes: Vec<i64>,
     tuned: Vec<ParamId>,
     optim: burn::optim::ModuleOptimizer,
     rng: Rng,
-    events: Vec<Event>,
     opts: FineTuneOptions,
-    max_len: usize,
     steps: usize,
     device: Device,
 }
@@ -327,22 +351,25 @@ impl FineTune {
         self.steps >= self.opts.steps
     }
 
+    /// Steps this run takes in all.
+    pub fn planned(&self) -> usize {
+        self.opts.steps
+    }
+
     /// Steps taken so far.
     pub fn steps(&self) -> usize {
         self.steps
     }
 
-    /// One Adam step on a batch of random recent crops of the history; returns its loss.
+    /// One Adam step on `batch` samples drawn from the history; returns its loss.
     pub async fn step(&mut self) -> Result<f32> {
-        let n = self.events.len();
-        let windows: Vec<&[Event]> = (0..self.opts.batch)
-            .map(|_| {
-                let end = 2 + self.rng.below(n - 1);
-                &self.events[end.saturating_sub(self.max_len + 1)..end]
-            })
-            .collect();
-        let opts = LossOptions { head_weight: 0.5, max_len: self.max_len, sampled: Some(FINE_TUNE_COLUMNS) };
-        let loss = batch_loss(&self.model, self.table.clone(), &windows, opts, &mut self.rng, &self.device);
+        let picks: Vec<usize> = (0..self.opts.batch).map(|_| self.rng.below(self.targets.len())).collect();
+        let rows = Tensor::from_data(burn::tensor::TensorData::new(picks.iter().map(|&i| i as i64).collect::<Vec<_>>(), [picks.len()]), &self.device);
+        let targets: Vec<i64> = picks.iter().map(|&i| self.targets[i]).collect();
+        let scenes: Vec<i64> = picks.iter().map(|&i| self.scenes[i]).collect();
+        let opts = LossOptions { head_weight: 0.5, sampled: Some(FINE_TUNE_COLUMNS) };
+        let states = self.states.clone().select(0, rows);
+        let loss = user_loss(&self.model, self.table.clone(), states, &targets, &scenes, opts, &mut self.rng, &self.device);
         let value = read_f32(loss.total.clone().detach()).await?[0];
         if !value.is_finite() {
             return Err(Error::Backend(format!("fine-tuning diverged (loss {value}); try a lower learning rate")));
@@ -355,7 +382,7 @@ impl FineTune {
     }
 }
 
-/// Ids of the parameters fine-tuning updates: the interest encoder and the fusion head.
+/// Ids of the parameters fine-tuning updates: the scene layers and the fusion head.
 fn tunable_params(model: &SceneRec) -> Vec<ParamId> {
     struct Ids(Vec<ParamId>);
     impl ModuleVisitor for Ids {
@@ -364,7 +391,7 @@ fn tunable_params(model: &SceneRec) -> Vec<ParamId> {
         }
     }
     let mut ids = Ids(Vec::new());
-    model.interest.visit(&mut ids);
+    model.interest.visit_scene_layers(&mut ids);
     model.head.visit(&mut ids);
     ids.0
 }

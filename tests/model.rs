@@ -105,3 +105,21 @@ fn bad_weights_files_are_errors_not_panics() {
     let e = store::load(&bytes, &dev, Some((&t.config, "0123456789abcdef"))).err().unwrap().to_string();
     assert!(e.contains("belong to catalogue"), "{e}");
 }
+
+#[test]
+fn last_states_equal_the_full_encoders_last_position() {
+    let (p, t) = trained();
+    let dev = device(BackendKind::Flex, 1).unwrap();
+    let model = &t.model; // an inference model: dropout is off
+    let table = model.item_table(&features(p), None);
+    // Real windows of different lengths, so padding and truncation are both exercised.
+    let long = p.data.histories.iter().filter(|h| h.len() >= 100);
+    let windows: Vec<&[scenerec::data::Event]> = long.take(6).enumerate().map(|(i, h)| &h[..5 + i * 17]).collect();
+    let batch = scenerec::data::batch::history_batch(&windows, p.data.catalog.len(), t.config.max_len, &dev);
+    let [b, l] = batch.dims();
+    let full = model.states(&table, &batch).slice([0..b, l - 1..l]).reshape([b, t.config.dim]);
+    let full: Vec<f32> = full.into_data().convert::<f32>().try_into_vec().unwrap();
+    let last: Vec<f32> = model.last_states(&table, &batch).into_data().convert::<f32>().try_into_vec().unwrap();
+    let worst = full.iter().zip(&last).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-4, "largest difference {worst}");
+}

@@ -7,8 +7,8 @@
 //! gate in (0, 2) over the shared state, plus a per-scene shift, so each scene can re-weight the
 //! shared interests without its gradients overwriting the others'.
 
-use burn::module::Module;
-use burn::nn::attention::generate_autoregressive_mask;
+use burn::module::{Module, ModuleVisitor};
+use burn::nn::attention::{MhaInput, generate_autoregressive_mask};
 use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::sigmoid;
@@ -53,13 +53,12 @@ impl InterestEncoder {
         }
     }
 
-    /// Causal sequence states: position `t` has read events `..=t`.
-    ///
-    /// `items_padded` is the item table with one extra zero row for padding.
+    /// The encoder's input: each event's item vector plus its scene, action, gap and recency
+    /// embeddings, normalised.
     ///
     /// # Shapes
     /// `items_padded`: `[items + 1, dim]`; returns `[batch, len, dim]`
-    pub fn states(&self, items_padded: &Tensor<2>, h: &HistoryBatch) -> Tensor<3> {
+    fn inputs(&self, items_padded: &Tensor<2>, h: &HistoryBatch) -> Tensor<3> {
         let [b, l] = h.dims();
         let dim = items_padded.dims()[1];
         let item_vecs = items_padded.clone().select(0, h.items.clone().reshape([b * l])).reshape([b, l, dim]);
@@ -68,10 +67,56 @@ impl InterestEncoder {
             + self.action.forward(h.actions.clone())
             + self.gap.forward(h.gaps.clone())
             + self.position.forward(h.positions.clone());
-        let x = self.dropout.forward(self.input_norm.forward(x));
+        self.dropout.forward(self.input_norm.forward(x))
+    }
+
+    /// Causal sequence states: position `t` has read events `..=t`.
+    ///
+    /// `items_padded` is the item table with one extra zero row for padding.
+    ///
+    /// # Shapes
+    /// `items_padded`: `[items + 1, dim]`; returns `[batch, len, dim]`
+    pub fn states(&self, items_padded: &Tensor<2>, h: &HistoryBatch) -> Tensor<3> {
+        let [b, l] = h.dims();
+        let x = self.inputs(items_padded, h);
         let mask = generate_autoregressive_mask(b, l, &x.device());
         let y = self.encoder.forward(TransformerEncoderInput::new(x).mask_pad(h.pad.clone()).mask_attn(mask));
         self.output_norm.forward(y)
+    }
+
+    /// The causal state after each window's last event only: `states(..)[:, len - 1]`, but
+    /// the final layer runs its query, feed-forward and norms for that one position instead of
+    /// all `len` (ranking needs nothing else; about a third of the encoder's work).
+    ///
+    /// # Shapes
+    /// `items_padded`: `[items + 1, dim]`; returns `[batch, dim]`
+    pub fn last_states(&self, items_padded: &Tensor<2>, h: &HistoryBatch) -> Tensor<2> {
+        let [b, l] = h.dims();
+        let dim = items_padded.dims()[1];
+        let mut x = self.inputs(items_padded, h);
+        let Some((last, below)) = self.encoder.layers.split_last() else {
+            return self.output_norm.forward(x.slice([0..b, l - 1..l]).reshape([b, dim]));
+        };
+        let mask = generate_autoregressive_mask(b, l, &x.device());
+        for layer in below {
+            x = layer.forward(x, Some(h.pad.clone()), Some(mask.clone()));
+        }
+        // burn's norm-first layer (`with_norm_first(true)` above): norm_2 before attention,
+        // norm_1 before the feed-forward. The last position may attend to every non-padding event.
+        let keys = last.norm_2.forward(x.clone());
+        let query = keys.clone().slice([0..b, l - 1..l]);
+        let attended = last.mha.forward(MhaInput::new(query, keys.clone(), keys).mask_pad(h.pad.clone())).context;
+        let y = x.slice([0..b, l - 1..l]) + attended;
+        let y = y.clone() + last.pwff.forward(last.norm_1.forward(y));
+        self.output_norm.forward(y.reshape([b, dim]))
+    }
+
+    /// Visits the scene-specific layers (target scene, gate, shift): what on-device
+    /// fine-tuning adapts above the shared encoder.
+    pub fn visit_scene_layers<V: ModuleVisitor>(&self, visitor: &mut V) {
+        self.target_scene.visit(visitor);
+        self.gate.visit(visitor);
+        self.shift.visit(visitor);
     }
 
     /// Interest vectors for target scenes from sequence states.

@@ -35,21 +35,27 @@ impl SceneRec {
 
     /// `[batch, len, dim]` causal states over the history windows.
     pub fn states(&self, table: &Tensor<2>, history: &HistoryBatch) -> Tensor<3> {
-        let dim = table.dims()[1];
-        let padded = Tensor::cat(vec![table.clone(), Tensor::zeros([1, dim], &table.device())], 0);
-        self.interest.states(&padded, history)
+        self.interest.states(&padded(table), history)
+    }
+
+    /// `[batch, dim]` sequence states after each window's last event (before the scene layers).
+    pub fn last_states(&self, table: &Tensor<2>, history: &HistoryBatch) -> Tensor<2> {
+        self.interest.last_states(&padded(table), history)
     }
 
     /// `[batch, dim]` interest vectors after each window's last event, for target scenes `[batch]`.
     pub fn user_vectors(&self, table: &Tensor<2>, history: &HistoryBatch, scenes: Tensor<1, Int>) -> Tensor<2> {
-        let [b, l] = history.dims();
-        let dim = table.dims()[1];
-        let last = self.states(table, history).slice([0..b, l - 1..l]).reshape([b, dim]);
-        self.interest.interest(last, scenes)
+        self.interest.interest(self.last_states(table, history), scenes)
     }
 
     /// Fusion-head logits for (user, item, scene) rows: `[rows, dim]` × 2, `[rows]` → `[rows]`.
     pub fn fuse(&self, users: Tensor<2>, items: Tensor<2>, scenes: Tensor<1, Int>) -> Tensor<1> {
         self.head.forward(users, items, scenes)
     }
+}
+
+/// The item table with one zero row appended, the vector of padding events.
+fn padded(table: &Tensor<2>) -> Tensor<2> {
+    let dim = table.dims()[1];
+    Tensor::cat(vec![table.clone(), Tensor::zeros([1, dim], &table.device())], 0)
 }

@@ -127,7 +127,7 @@ pub fn fit(
         state = s;
     }
 
-    let loss_opts = LossOptions { head_weight: cfg.head_weight, max_len: mcfg.max_len, sampled: None };
+    let loss_opts = LossOptions { head_weight: cfg.head_weight, sampled: None };
     let started = Instant::now();
     while state.epochs_done < cfg.epochs && (state.stale < cfg.patience || state.epochs_done == 0) {
         let epoch = state.epochs_done + 1;
@@ -138,7 +138,7 @@ pub fn fit(
         let (mut sums, mut samples) = ([0.0f64; 3], 0usize);
         for batch in &batches {
             let table = training_table(&model, &train_features, cfg.id_dropout, &mut state.rng);
-            let loss = batch_loss(&model, table, batch, loss_opts, &mut state.rng, &train_device);
+            let loss = batch_loss(&model, table, batch, mcfg.max_len, loss_opts, &mut state.rng, &train_device);
             let values = block_on(read_f32(burn::tensor::Tensor::cat(
                 vec![loss.total.clone().detach(), loss.retrieval.detach(), loss.head.detach()],
                 0,

@@ -26,7 +26,6 @@ pub struct BatchLoss {
 #[derive(Debug, Clone, Copy)]
 pub struct LossOptions {
     pub head_weight: f32,
-    pub max_len: usize,
     /// `None`: softmax over the whole catalogue. `Some(n)`: over the batch's targets plus
     /// random items, `n` columns in all — much cheaper, for fine-tuning on a device.
     pub sampled: Option<usize>,
@@ -40,47 +39,71 @@ pub fn training_table(model: &SceneRec, features: &ItemFeatures, id_dropout: f32
     model.item_table(features, Some(keep))
 }
 
-/// The loss of `windows` given the item `table` (`[items, dim]`, from [`training_table`] when
-/// pretraining, or fixed when fine-tuning leaves the item tower alone).
+/// The pretraining loss of `windows` (each window's events, the last `max_len` of them read, predict
+/// every next event) given the item `table` (`[items, dim]`, from [`training_table`]).
 pub fn batch_loss(
     model: &SceneRec,
     table: Tensor<2>,
     windows: &[Window<'_>],
+    max_len: usize,
     opts: LossOptions,
     rng: &mut Rng,
     device: &Device,
 ) -> BatchLoss {
     let n = table.dims()[0];
     let inputs: Vec<&[crate::data::Event]> = windows.iter().map(|w| &w[..w.len() - 1]).collect();
-    let history = history_batch(&inputs, n, opts.max_len, device);
+    let history = history_batch(&inputs, n, max_len, device);
     let [b, l] = history.dims();
-    let (mut rows, mut targets, mut scenes, mut negatives) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut rows, mut targets, mut scenes) = (Vec::new(), Vec::new(), Vec::new());
     for (r, w) in windows.iter().enumerate() {
         let predicted = &w[1..];
-        let kept = predicted.len().min(opts.max_len);
+        let kept = predicted.len().min(max_len);
         for (j, e) in predicted[predicted.len() - kept..].iter().enumerate() {
             rows.push((r * l + l - kept + j) as i64);
             targets.push(e.item as i64);
             scenes.push(e.scene as i64);
-            let mut neg = rng.below(n);
-            if neg == e.item as usize {
-                neg = (neg + 1) % n;
-            }
-            negatives.push(neg as i64);
         }
     }
     let m = rows.len();
-    let int = |v: Vec<i64>| Tensor::<1, Int>::from_data(TensorData::new(v, [m]), device);
     let dim = table.dims()[1];
-    let states = model.states(&table, &history).reshape([b * l, dim]).select(0, int(rows));
-    let target_t = int(targets.clone());
-    let scene_t = int(scenes);
+    let rows = Tensor::<1, Int>::from_data(TensorData::new(rows, [m]), device);
+    let states = model.states(&table, &history).reshape([b * l, dim]).select(0, rows);
+    user_loss(model, table, states, &targets, &scenes, opts, rng, device)
+}
+
+/// The loss of sequence `states` (`[m, dim]`, after the encoder) against their next items
+/// `targets` in target `scenes`: the retrieval softmax (full or sampled) over the interest
+/// vectors, plus the head's BCE of each target against a random item. Pretraining feeds it
+/// every position of its windows; on-device fine-tuning feeds it cached states.
+#[allow(clippy::too_many_arguments)]
+pub fn user_loss(
+    model: &SceneRec,
+    table: Tensor<2>,
+    states: Tensor<2>,
+    targets: &[i64],
+    scenes: &[i64],
+    opts: LossOptions,
+    rng: &mut Rng,
+    device: &Device,
+) -> BatchLoss {
+    let n = table.dims()[0];
+    let m = targets.len();
+    let negatives: Vec<i64> = targets
+        .iter()
+        .map(|&t| {
+            let neg = rng.below(n) as i64;
+            if neg == t { (neg + 1) % n as i64 } else { neg }
+        })
+        .collect();
+    let int = |v: Vec<i64>| Tensor::<1, Int>::from_data(TensorData::new(v, [m]), device);
+    let target_t = int(targets.to_vec());
+    let scene_t = int(scenes.to_vec());
     let users = model.interest.interest(states, scene_t.clone());
 
     let (columns, labels) = match opts.sampled {
         None => (table.clone(), target_t.clone()),
         Some(size) => {
-            let (items, labels) = sampled_columns(&targets, n, size, rng);
+            let (items, labels) = sampled_columns(targets, n, size, rng);
             let c = items.len();
             let items = Tensor::<1, Int>::from_data(TensorData::new(items, [c]), device);
             (table.clone().select(0, items), int(labels))

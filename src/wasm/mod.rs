@@ -46,6 +46,8 @@ type Shared = Rc<RefCell<Option<Recommender>>>;
 #[derive(Serialize)]
 struct StepReport {
     step: usize,
+    /// Steps planned (the options' or the default).
+    steps: usize,
     loss: f32,
     done: bool,
 }
@@ -146,7 +148,7 @@ impl Engine {
             let mut slot = run.try_borrow_mut().map_err(|_| js_err("busy: a fine-tuning step is running"))?;
             let ft = slot.as_mut().ok_or_else(|| js_err("no fine-tune is running: call fineTuneBegin first"))?;
             let loss = ft.step().await.map_err(js_err)?;
-            to_js(&StepReport { step: ft.steps(), loss, done: ft.done() })
+            to_js(&StepReport { step: ft.steps(), steps: ft.planned(), loss, done: ft.done() })
         })
     }
 

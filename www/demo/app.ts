@@ -5,9 +5,7 @@
 
 import { LocalStore, Recommender } from "scenerec";
 import type { Catalog, DeviceChoice, HistoryEvent, Item, Recommendation, StoredWeights } from "scenerec";
-import { browseRow, fill, h, historyRow, recRow, verb } from "./view";
-
-const $ = <T extends Element = HTMLElement>(selector: string) => document.querySelector(selector) as T;
+import { $, browseRow, fill, h, historyRow, recRow, verb } from "./view";
 
 /** Where the exported model and the package's worker + wasm files are served (same origin). */
 export const MODEL_URL = new URL("model/", location.href).href;

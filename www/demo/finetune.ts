@@ -3,14 +3,10 @@
 import type { Recommendation } from "scenerec";
 import { App, showError } from "./app";
 import { drawLoss } from "./chart";
-import { comparison, fill } from "./view";
+import { $, comparison, fill } from "./view";
 
-/** Few steps, small batches: a visible change in seconds on a laptop CPU. */
-export const STEPS = 30;
-const BATCH = 16;
 const COMPARED = 10;
 
-const $ = <T extends Element = HTMLElement>(selector: string) => document.querySelector(selector) as T;
 let running: AbortController | null = null;
 
 export function cancelFineTune() {
@@ -36,15 +32,13 @@ export async function fineTune(app: App) {
   $("#loss").hidden = false;
   $("#compare").hidden = true;
   const losses: number[] = [];
-  drawLoss(chart, losses, STEPS);
+  drawLoss(chart, losses, 1);
   try {
     const before: Recommendation[] = await app.ranking(COMPARED);
     const t0 = performance.now();
     status.textContent = `Training on your ${app.history.length} events…`;
     const result = await app.rec.fineTune({
       history: app.history,
-      steps: STEPS,
-      batch: BATCH,
       signal: running.signal,
       onProgress: ({ step, steps, loss }) => {
         losses.push(loss);

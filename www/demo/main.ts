@@ -9,8 +9,7 @@ import type { DeviceChoice, HistoryEvent, StoredWeights } from "scenerec";
 import { App, MODEL_URL, loadModel, showError } from "./app";
 import { cancelFineTune, fineTune } from "./finetune";
 import { deleteData, exportData, renderPrivacy } from "./privacy";
-
-const $ = <T extends Element = HTMLElement>(selector: string) => document.querySelector(selector) as T;
+import { $ } from "./view";
 
 window.addEventListener("unhandledrejection", (e) => showError(String(e.reason?.message ?? e.reason)));
 $("#error").addEventListener("click", () => ($("#error").hidden = true));

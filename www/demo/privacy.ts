@@ -2,9 +2,7 @@
 
 import { LocalStore } from "scenerec";
 import { App, loadModel, showError } from "./app";
-import { fill, h } from "./view";
-
-const $ = <T extends Element = HTMLElement>(selector: string) => document.querySelector(selector) as T;
+import { $, fill, h } from "./view";
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 

@@ -4,6 +4,9 @@ import type { Catalog, HistoryEvent, Item, Recommendation } from "scenerec";
 
 type Child = Node | string | null | undefined | false;
 
+/** The page's element for `selector` (the page's markup is fixed: index.html). */
+export const $ = <T extends Element = HTMLElement>(selector: string) => document.querySelector(selector) as T;
+
 /** `h("li", { class: "x", "data-item": id }, child, …)`: an element with attributes and children. */
 export function h(tag: string, attrs: Record<string, string | boolean | undefined> = {}, ...children: Child[]): HTMLElement {
   const el = document.createElement(tag);

@@ -252,13 +252,14 @@ export class Recommender {
   }
 
   /** Fine-tunes on the device; cancel with `signal` (the previous weights are then kept). */
-  async fineTune({ history, steps = 20, batch = 16, learningRate = 5e-4, seed = 0, onProgress, signal }: FineTuneOptions): Promise<FineTuneResult> {
+  async fineTune({ history, steps, batch, learningRate, seed, onProgress, signal }: FineTuneOptions): Promise<FineTuneResult> {
     if (signal?.aborted) throw new Error("fine-tuning was cancelled before it started");
     let running = 0;
     const abort = () => running && this.client.cancel(running);
     signal?.addEventListener("abort", abort);
     try {
-      const options = { steps, batch, learningRate, seed };
+      // Unset options are left out, so the engine's defaults apply (one place: FineTuneOptions).
+      const options = Object.fromEntries(Object.entries({ steps, batch, learningRate, seed }).filter(([, v]) => v !== undefined));
       const result = await this.run<FineTuneResult>("fineTune", { history, options }, onProgress, (id) => (running = id));
       if (result.completed) this.files = { ...this.files, weights: await this.exportWeights() };
       return result;

@@ -72,8 +72,11 @@ export interface RecommendOptions {
 
 export interface FineTuneOptions {
   history: HistoryEvent[];
+  /** Adam steps (default 30). */
   steps?: number;
+  /** Samples per step: events of the history, each predicted from the events before it (default 64). */
   batch?: number;
+  /** Default 0.01. */
   learningRate?: number;
   seed?: number;
   onProgress?: (event: { step: number; steps: number; loss: number }) => void;

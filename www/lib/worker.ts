@@ -33,9 +33,9 @@ async function fineTune(id: number, args: any) {
   const losses: number[] = [];
   try {
     for (;;) {
-      const { step, loss, done } = await engine.fineTuneStep();
+      const { step, steps, loss, done } = await engine.fineTuneStep();
       losses.push(loss);
-      reply({ id, progress: { step, steps: options.steps, loss } });
+      reply({ id, progress: { step, steps, loss } });
       await yieldToEvents();
       if (cancelled.has(id)) {
         engine.fineTuneCancel();

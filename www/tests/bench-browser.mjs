@@ -60,7 +60,7 @@ async function measure(page, device, repeat) {
       out.load_ms = med(loads.slice(1));
       for (const [n, request] of Object.entries(requests)) {
         const synth = await Recommender.load({ model: `/runs/synth-${n}/`, device });
-        for (let i = 0; i < 2; i++) await synth.recommend(request); // warm-up
+        for (let i = 0; i < 10; i++) await synth.recommend(request); // warm-up (V8 tiers wasm up as it runs)
         const times = [];
         for (let i = 0; i < repeat; i++) {
           const t0 = performance.now();
@@ -96,7 +96,7 @@ await page.goto(`${server.url}/www/tests/blank.html`);
 const results = {
   chromium: browser.version(),
   command: "scripts/bench-browser.sh",
-  note: "medians of 9 runs after warm-up (3 on WebGPU); ranking = recommend(k = 10) over every candidate from a 50-event history, page → worker → wasm and back; fine-tune step = one Adam step on 64 history windows. WebGPU here is Chromium's SwiftShader software adapter: correctness only, not speed.",
+  note: "medians of 9 runs after 10 warm-up runs (3 and 2 on WebGPU); ranking = recommend(k = 10) over every candidate from a 50-event history, page → worker → wasm and back (TF.js: on the page, no worker); fine-tune step = one Adam step on 64 samples of the history. WebGPU here is Chromium's SwiftShader software adapter: correctness only, not speed.",
   cpu: await measure(page, "cpu", REPEAT),
   webgpu: await measure(page, "webgpu", 3),
   native_flex: { rank_1k_ms: nativeRankMs(1000), rank_10k_ms: nativeRankMs(10000) },

@@ -30,7 +30,7 @@ export async function measureTfjs(browser, baseUrl, requests, repeat) {
           await ours.dispose();
           const same = theirs.length === mine.length && theirs.every((r, i) => r.itemId === mine[i].itemId && Math.abs(r.score - mine[i].score) < 1e-3);
           if (!same) throw new Error(`TF.js ${backend} ranks differently from scenerec on ${n} items: ${JSON.stringify({ theirs, mine })}`);
-          for (let i = 0; i < 2; i++) await peer.recommend(request); // warm-up
+          for (let i = 0; i < 10; i++) await peer.recommend(request); // warm-up, as for ours
           const times = [];
           for (let i = 0; i < repeat; i++) {
             const t0 = performance.now();
