@@ -112,10 +112,9 @@ export class App {
     const seq = ++this.rankSeq;
     $("#recs-title").textContent = `Recommended for you in ${this.scene}`;
     if (this.history.length === 0) {
-      const top = this.popular(this.sceneItems(), SHOWN);
-      fill($("#recs"), top.map((item) => browseRow(this.catalog, item, this.popularity.get(item.id) ?? 0, false, false)));
-      $("#recs").setAttribute("data-kind", "popular");
-      $("#recs-note").textContent = `Your history is empty, so these are the most rated ${this.scene} movies. Mark a few you know.`;
+      fill($("#recs"), [h("li", { class: "empty" }, `Nothing to go on yet. Mark a few movies you know as Watched or ♥ Like — in the Browse list or by searching — and your ${this.scene} recommendations appear here, computed on this device.`)]);
+      $("#recs").setAttribute("data-kind", "empty");
+      $("#recs-note").textContent = "";
       return;
     }
     const recs = await this.ranking();

@@ -60,8 +60,9 @@ test("the page starts with the catalogue in scene tabs and the backend shown", a
   const tabs = await page.$$eval(".tab", (t) => t.map((b) => b.dataset.scene));
   assert.deepEqual(tabs.sort(), ["Action", "Comedy", "Drama", "Other", "Sci-Fi", "Thriller"]);
   assert.match(await page.textContent("#status"), /Running on CPU \(WebAssembly\) .* model loaded in \d+ ms/);
-  assert.equal(await page.getAttribute("#recs", "data-kind"), "popular", "an empty history shows the most rated movies");
-  assert.equal((await ranking()).length, 20);
+  assert.equal(await page.getAttribute("#recs", "data-kind"), "empty", "an empty history asks for clicks");
+  assert.match(await page.textContent("#recs"), /Mark a few movies you know/);
+  assert.equal(await page.$$eval("#browse li[data-item]", (rows) => rows.length), 30, "the most rated movies of the tab to start from");
 });
 
 test("clicks in two scenes change the ranking, with reasons", async () => {
@@ -128,7 +129,7 @@ test("delete removes the history and the personal weights, also after a reload",
   await page.click("#delete");
   await page.waitForFunction(() => document.querySelector("#finetune-status").textContent.includes("deleted"));
   assert.deepEqual(await history(), []);
-  assert.equal(await page.getAttribute("#recs", "data-kind"), "popular");
+  assert.equal(await page.getAttribute("#recs", "data-kind"), "empty");
   await open();
   assert.deepEqual(await history(), []);
   assert.match(await page.textContent("#status"), /shared model weights/);
