@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: two wasm artifacts (cpu: flex only; webgpu: flex + wgpu),
+# Builds the npm package into pkg/: two wasm artifacts (cpu: burn's flex backend; webgpu: wgpu only),
 # their wasm-bindgen JS glue, the TypeScript layer (www/lib → ESM + .d.ts) and package.json.
 # Installs what it needs when missing: the wasm32 target, wasm-bindgen-cli (matching the crate's
 # wasm-bindgen), and npm's binaryen for wasm-opt (Debian's is too old and breaks the output).
@@ -17,8 +17,8 @@ fi
 mkdir -p pkg
 rm -rf pkg/cpu pkg/webgpu
 for artifact in cpu webgpu; do
-  features="wasm,simd"
-  [ "$artifact" = webgpu ] && features="wasm,simd,wgpu"
+  features="wasm,flex,simd"
+  [ "$artifact" = webgpu ] && features="wasm,wgpu"
   echo "building the $artifact artifact (features: $features)..."
   RUSTFLAGS="-C target-feature=+simd128" cargo build --locked --lib --target wasm32-unknown-unknown \
     --profile wasm-release --no-default-features --features "$features"

@@ -12,6 +12,7 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {
     /// burn-flex: pure-Rust CPU, native and wasm.
+    #[cfg(feature = "flex")]
     Flex,
     /// burn-wgpu: Vulkan/Metal natively, WebGPU in the browser.
     #[cfg(feature = "wgpu")]
@@ -21,6 +22,7 @@ pub enum BackendKind {
 /// An inference device of the given kind, seeded.
 pub fn device(kind: BackendKind, seed: u64) -> Result<Device> {
     let device = match kind {
+        #[cfg(feature = "flex")]
         BackendKind::Flex => Device::flex(),
         #[cfg(feature = "wgpu")]
         BackendKind::Wgpu => wgpu_device()?,

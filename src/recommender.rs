@@ -324,8 +324,7 @@ impl Recommender {
 
     /// The current (possibly fine-tuned) weights, loadable with [`Recommender::load`].
     pub async fn export_weights(&self) -> Result<Vec<u8>> {
-        let host = store::to_host(&self.model, &self.header.model).await?;
-        store::save(&host, &self.header.model, &self.header.catalog, "personal")
+        store::save(&self.model, &self.header.model, &self.header.catalog, "personal").await
     }
 }
 

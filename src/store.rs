@@ -5,7 +5,7 @@
 //! where the header holds the model config, the fingerprint of the catalogue the weights
 //! belong to, and the payload's length and SHA-256; the payload is Burn's burnpack record.
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -35,13 +35,20 @@ fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Serialises a model's weights with its config and catalogue fingerprint.
-pub fn save(model: &SceneRec, config: &ModelConfig, catalog: &str, kind: &str) -> Result<Vec<u8>> {
-    let payload = model
-        .clone()
-        .into_record()
-        .into_bytes()
-        .map_err(|e| Error::Weights(format!("cannot serialise: {e}")))?;
+/// Serialises a model's weights with its config and catalogue fingerprint. The payload is
+/// burn's burnpack record (the bytes `into_record().into_bytes()` gives), but written from
+/// parameters read asynchronously, so it works on every device: a synchronous read panics
+/// under WebGPU in wasm, and the WebGPU artifact has no CPU backend to copy the model to.
+pub async fn save(model: &SceneRec, config: &ModelConfig, catalog: &str, kind: &str) -> Result<Vec<u8>> {
+    let tensors = named_tensors(model)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let (bytes, shape, dtype) = TensorData::new(t.values, t.shape).into_parts();
+            burn_pack::Tensor::new(t.name, dtype, shape, Some(t.id.val()), bytes)
+        })
+        .collect();
+    let payload = burn_pack::Writer::new(tensors).into_bytes().map_err(|e| Error::Weights(format!("cannot serialise: {e}")))?;
     let header = Header {
         model: config.clone(),
         catalog: catalog.to_string(),
@@ -57,53 +64,6 @@ pub fn save(model: &SceneRec, config: &ModelConfig, catalog: &str, kind: &str) -
     out.extend_from_slice(&header);
     out.extend_from_slice(&payload);
     Ok(out)
-}
-
-/// A copy of `model` on the CPU (flex), read asynchronously. [`save`] reads weights
-/// synchronously, which panics under WebGPU in wasm; saving the host copy is safe everywhere.
-pub async fn to_host(model: &SceneRec, config: &ModelConfig) -> Result<SceneRec> {
-    /// Every float parameter (id and flattened value), in module order.
-    struct Collect(Vec<(ParamId, Tensor<1>)>);
-    impl ModuleVisitor for Collect {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let value = param.val();
-            let n = value.shape().num_elements();
-            self.0.push((param.id, value.reshape([n])));
-        }
-    }
-    /// Replaces each parameter of a fresh model with the host values and the original ids.
-    struct Fill {
-        values: std::vec::IntoIter<(ParamId, Vec<f32>)>,
-        device: Device,
-        mismatch: bool,
-    }
-    impl ModuleMapper for Fill {
-        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-            let dims = param.val().dims();
-            match self.values.next() {
-                Some((id, v)) if v.len() == dims.iter().product::<usize>() => {
-                    Param::initialized(id, Tensor::from_data(TensorData::new(v, dims), &self.device))
-                }
-                _ => {
-                    self.mismatch = true;
-                    param
-                }
-            }
-        }
-    }
-    let mut collect = Collect(Vec::new());
-    model.visit(&mut collect);
-    let mut values = Vec::with_capacity(collect.0.len());
-    for (id, tensor) in collect.0 {
-        values.push((id, read_f32(tensor).await?));
-    }
-    let device = Device::flex();
-    let mut fill = Fill { values: values.into_iter(), device: device.clone(), mismatch: false };
-    let host = SceneRec::new(config, &device)?.map(&mut fill);
-    if fill.mismatch || fill.values.next().is_some() {
-        return Err(Error::Weights("the model does not match its config".into()));
-    }
-    Ok(host)
 }
 
 /// Reads and checks the header; returns it with the payload slice.
@@ -167,21 +127,23 @@ pub fn load(bytes: &[u8], device: &Device, expected: Option<(&ModelConfig, &str)
     Ok((model, header))
 }
 
-/// One parameter by its module path (`interest.encoder.layers.0.mha.query.weight`), shape and
-/// row-major values. Burn's `Linear` weights are `[inputs, outputs]` (`y = x·W + b`).
+/// One parameter by its module path (`interest.encoder.layers.0.mha.query.weight`), id, shape
+/// and row-major values. Burn's `Linear` weights are `[inputs, outputs]` (`y = x·W + b`).
 pub struct NamedTensor {
     pub name: String,
+    pub id: ParamId,
     pub shape: Vec<usize>,
     pub values: Vec<f32>,
 }
 
-/// Every float parameter of `model` with its module path: the weights in a form tools outside
-/// Burn can read (the TensorFlow.js peer of the browser benchmark). Reads synchronously, so
-/// native only.
-pub fn named_tensors(model: &SceneRec) -> Result<Vec<NamedTensor>> {
+/// Every float parameter of `model` with its module path, read to the host asynchronously: what
+/// [`save`] writes, and the weights in a form tools outside Burn can read (`scenerec tensors`,
+/// for the TensorFlow.js peer of the browser benchmark).
+pub async fn named_tensors(model: &SceneRec) -> Result<Vec<NamedTensor>> {
+    /// Parameters as burn's own record collector sees them: path, id, `on_save` form.
     struct Collect {
         path: Vec<String>,
-        out: Vec<(String, Vec<usize>, TensorData)>,
+        out: Vec<(String, ParamId, Vec<usize>, Tensor<1>)>,
     }
     impl ModuleVisitor for Collect {
         fn enter_module(&mut self, name: &str, _container_type: &str) {
@@ -191,18 +153,17 @@ pub fn named_tensors(model: &SceneRec) -> Result<Vec<NamedTensor>> {
             self.path.pop();
         }
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let value = param.val();
-            self.out.push((self.path.join("."), value.dims().to_vec(), value.into_data()));
+            let value = param.transform_for_save().val();
+            let shape = value.dims().to_vec();
+            let n: usize = shape.iter().product();
+            self.out.push((self.path.join("."), param.id, shape, value.reshape([n])));
         }
     }
     let mut collect = Collect { path: Vec::new(), out: Vec::new() };
     model.visit(&mut collect);
-    collect
-        .out
-        .into_iter()
-        .map(|(name, shape, data)| {
-            let values = data.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Weights(format!("{name}: {e:?}")))?;
-            Ok(NamedTensor { name, shape, values })
-        })
-        .collect()
+    let mut tensors = Vec::with_capacity(collect.out.len());
+    for (name, id, shape, value) in collect.out {
+        tensors.push(NamedTensor { name, id, shape, values: read_f32(value).await? });
+    }
+    Ok(tensors)
 }

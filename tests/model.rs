@@ -4,7 +4,8 @@ mod common;
 
 use std::sync::OnceLock;
 
-use scenerec::backend::{BackendKind, device};
+use burn::module::Module;
+use scenerec::backend::{BackendKind, block_on, device};
 use scenerec::eval::{evaluate, model_ranker, popularity_ranker};
 use scenerec::experiment::Prepared;
 use scenerec::model::ItemFeatures;
@@ -62,7 +63,10 @@ fn training_lowers_the_loss_and_beats_popularity() {
 fn saved_weights_load_to_identical_scores() {
     let (p, t) = trained();
     let fp = p.data.catalog.fingerprint();
-    let bytes = store::save(&t.model, &t.config, &fp, "test").unwrap();
+    let bytes = block_on(store::save(&t.model, &t.config, &fp, "test")).unwrap();
+    let (_, payload) = store::read_header(&bytes).unwrap();
+    let burns_own = t.model.clone().into_record().into_bytes().unwrap();
+    assert!(payload == &burns_own[..], "the payload is burn's own record format");
     let dev = device(BackendKind::Flex, 99).unwrap();
     let (loaded, header) = store::load(&bytes, &dev, Some((&t.config, &fp))).unwrap();
     assert_eq!(header.model, t.config);
@@ -72,14 +76,14 @@ fn saved_weights_load_to_identical_scores() {
     let a = evaluate(&setup, cases, &mut model_ranker(&t.model, &feats, &p.data.histories, 20, t.config.max_len)).unwrap();
     let b = evaluate(&setup, cases, &mut model_ranker(&loaded, &feats, &p.data.histories, 20, t.config.max_len)).unwrap();
     assert_eq!(a, b);
-    assert_eq!(store::save(&loaded, &t.config, &fp, "test").unwrap(), bytes, "re-saving gives the same bytes");
+    assert_eq!(block_on(store::save(&loaded, &t.config, &fp, "test")).unwrap(), bytes, "re-saving gives the same bytes");
 }
 
 #[test]
 fn bad_weights_files_are_errors_not_panics() {
     let (p, t) = trained();
     let fp = p.data.catalog.fingerprint();
-    let bytes = store::save(&t.model, &t.config, &fp, "test").unwrap();
+    let bytes = block_on(store::save(&t.model, &t.config, &fp, "test")).unwrap();
     let dev = device(BackendKind::Flex, 1).unwrap();
     let err = |b: &[u8]| store::load(b, &dev, Some((&t.config, &fp))).err().expect("must fail").to_string();
 

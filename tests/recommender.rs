@@ -20,7 +20,7 @@ fn artifacts() -> &'static (Prepared, Vec<u8>, String, Vec<u8>) {
         let cfg = TrainConfig { learning_rate: 3e-3, ..common::small_config(5, 32, 30) };
         let known = vec![true; p.data.catalog.len()];
         let t = fit(&cfg, &p.train_input(&known), &device(BackendKind::Flex, 2).unwrap(), None, &mut Silent).unwrap();
-        let weights = store::save(&t.model, &t.config, &p.data.catalog.fingerprint(), "pretrained").unwrap();
+        let weights = block_on(store::save(&t.model, &t.config, &p.data.catalog.fingerprint(), "pretrained")).unwrap();
         let lm: Vec<u8> = p.lm.iter().flat_map(|x| x.to_le_bytes()).collect();
         let catalog = p.data.catalog.to_json();
         (p, weights, catalog, lm)

@@ -22,12 +22,11 @@ fn flex_weights_rank_the_same_on_wgpu() {
     let flex = device(BackendKind::Flex, 5).unwrap();
     let trained = fit(&config(1), &p.train_input(&known), &flex, None, &mut Silent).unwrap();
     let fp = p.data.catalog.fingerprint();
-    let bytes = store::save(&trained.model, &trained.config, &fp, "test").unwrap();
+    let bytes = block_on(store::save(&trained.model, &trained.config, &fp, "test")).unwrap();
 
     let gpu = device(BackendKind::Wgpu, 5).unwrap();
     let (on_gpu, _) = store::load(&bytes, &gpu, Some((&trained.config, &fp))).unwrap();
-    let host = block_on(store::to_host(&on_gpu, &trained.config)).unwrap();
-    assert_eq!(store::save(&host, &trained.config, &fp, "test").unwrap(), bytes, "weights read back from the GPU exactly");
+    assert_eq!(block_on(store::save(&on_gpu, &trained.config, &fp, "test")).unwrap(), bytes, "weights saved from the GPU exactly");
     let cases = &p.split.test[..16];
     let no_exclusions = |_: usize, _: usize| false;
     let rank = |model, dev| {

@@ -282,7 +282,7 @@ pub fn tensors(weights: &Path, out: &Path) -> Result<()> {
     let (model, header) = crate::store::load(&bytes, &device(BackendKind::Flex, 0)?, None)?;
     let mut index = Vec::new();
     let mut values: Vec<u8> = Vec::new();
-    for t in crate::store::named_tensors(&model)? {
+    for t in block_on(crate::store::named_tensors(&model))? {
         index.push(serde_json::json!({ "name": t.name, "shape": t.shape, "offset": values.len() / 4 }));
         values.extend(t.values.iter().flat_map(|x| x.to_le_bytes()));
     }
@@ -316,7 +316,7 @@ pub fn synth(items: usize, seed: u64, out: &Path) -> Result<()> {
         let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
         lm.extend(v.into_iter().map(|x| x / norm));
     }
-    let weights = store::save(&model, &config, &catalog.fingerprint(), "synthetic")?;
+    let weights = block_on(store::save(&model, &config, &catalog.fingerprint(), "synthetic"))?;
     write(&out.join("model.weights"), &weights)?;
     write(&out.join("catalog.json"), catalog.to_json())?;
     write(&out.join("item_text.f32"), lm.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())?;

@@ -175,12 +175,12 @@ pub fn fit(
             state.best_valid = valid_ndcg10;
             state.best_epoch = epoch;
             state.stale = 0;
-            best = Some(store::save(&valid_model, &mcfg, &fingerprint, "pretrained")?);
+            best = Some(block_on(store::save(&valid_model, &mcfg, &fingerprint, "pretrained"))?);
         } else {
             state.stale += 1;
         }
         if let Some(ck) = checkpoint {
-            let weights = store::save(&valid_model, &mcfg, &fingerprint, "checkpoint")?;
+            let weights = block_on(store::save(&valid_model, &mcfg, &fingerprint, "checkpoint"))?;
             let optim_bytes = optim.into_bytes().map_err(|e| Error::Config(format!("optimizer state: {e}")))?;
             ck.save(&state, &weights, &optim_bytes, if improved { best.as_deref() } else { None })?;
         }

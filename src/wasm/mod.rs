@@ -61,7 +61,10 @@ fn with_engine<T>(inner: &Shared, f: impl FnOnce(&Recommender) -> T) -> Result<T
 
 async fn device_for(kind: &str) -> Result<burn::tensor::Device, JsValue> {
     match kind {
+        #[cfg(feature = "flex")]
         "cpu" => Ok(burn::tensor::Device::flex()),
+        #[cfg(not(feature = "flex"))]
+        "cpu" => Err(js_err("this build is WebGPU-only: load the CPU artifact for device \"cpu\"")),
         #[cfg(feature = "wgpu")]
         "webgpu" => burn::tensor::Device::wgpu_options()
             .init_async()
