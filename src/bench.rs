@@ -11,7 +11,7 @@ use crate::backend::{BackendKind, device};
 use crate::cli::commands::load_config;
 use crate::cli::progress::TrainBars;
 use crate::data::protocol::{Case, cold_start, leave_one_out, scene_from_last_event, scene_histories};
-use crate::eval::{EvalSetup, Report, evaluate, item_users, model_ranker, popularity_ranker};
+use crate::eval::{EvalSetup, Excluded, Report, evaluate, item_users, model_ranker, popularity_ranker};
 use crate::experiment::Prepared;
 use crate::metrics::ndcg;
 use crate::model::ItemFeatures;
@@ -143,7 +143,7 @@ fn per_scene(cfg: &TrainConfig, p: &Prepared, feats: &ItemFeatures, runs: &Path)
         .zip(&per_scene_histories)
         .map(|(m, hs)| model_ranker(&m.model, feats, hs, cfg.rerank, m.config.max_len))
         .collect();
-    let mut ranker = |cases: &[Case], excluded: &dyn Fn(usize, usize) -> bool| -> Result<Vec<Ranking>> {
+    let mut ranker = |cases: &[Case], excluded: &Excluded<'_>| -> Result<Vec<Ranking>> {
         let mut out = Vec::with_capacity(cases.len());
         for (q, c) in cases.iter().enumerate() {
             let mapped = [Case { history_len: in_scene(c.user, c.history_len, c.target.scene), ..*c }];

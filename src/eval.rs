@@ -9,7 +9,7 @@ use crate::backend::block_on;
 use crate::data::batch::history_batch;
 use crate::data::protocol::Case;
 use crate::data::{Catalog, Event};
-use crate::metrics::{Accumulator, LIST_K};
+use crate::metrics::{Accumulator, LIST_K, TopList};
 use crate::model::{ItemFeatures, SceneRec};
 use crate::rank::{Ranking, rank_batch};
 use crate::Result;
@@ -41,8 +41,11 @@ pub struct EvalSetup<'a> {
     pub batch: usize,
 }
 
-/// A ranker gets a batch of queries and an exclusion test `(query, item) -> bool`.
-pub type Ranker<'r> = dyn FnMut(&[Case], &dyn Fn(usize, usize) -> bool) -> Result<Vec<Ranking>> + 'r;
+/// The exclusion test a ranker gets: `(query, item) -> bool`, true for items not to rank.
+pub type Excluded<'e> = dyn Fn(usize, usize) -> bool + 'e;
+
+/// A ranker gets a batch of queries and an exclusion test.
+pub type Ranker<'r> = dyn FnMut(&[Case], &Excluded<'_>) -> Result<Vec<Ranking>> + 'r;
 
 /// Evaluates `cases` with `ranker`.
 pub fn evaluate(setup: &EvalSetup<'_>, cases: &[Case], ranker: &mut Ranker<'_>) -> Result<Report> {
@@ -66,7 +69,7 @@ pub fn evaluate(setup: &EvalSetup<'_>, cases: &[Case], ranker: &mut Ranker<'_>) 
         for (case, ranking) in chunk.iter().zip(&rankings) {
             let rank = ranking.rank_of(case.target.item as usize);
             let list: Vec<usize> = ranking.top(LIST_K).into_iter().map(|(i, _)| i).collect();
-            let extra = Some((list.as_slice(), genres.as_slice(), setup.item_users, setup.n_users));
+            let extra = Some(TopList { items: &list, genres: &genres, item_users: setup.item_users, n_users: setup.n_users });
             let candidates = ranking.candidates();
             overall.add(rank, candidates, extra);
             per_scene.entry(case.target.scene).or_default().add(rank, candidates, extra);
@@ -90,7 +93,7 @@ pub fn model_ranker<'a>(
     histories: &'a [Vec<Event>],
     rerank: usize,
     max_len: usize,
-) -> impl FnMut(&[Case], &dyn Fn(usize, usize) -> bool) -> Result<Vec<Ranking>> + 'a {
+) -> impl FnMut(&[Case], &Excluded<'_>) -> Result<Vec<Ranking>> + 'a {
     let table = model.item_table(features, None);
     move |cases, excluded| {
         let windows: Vec<&[Event]> = cases.iter().map(|c| &histories[c.user][..c.history_len]).collect();
@@ -101,7 +104,7 @@ pub fn model_ranker<'a>(
 }
 
 /// Ranks by training popularity, the same for everyone.
-pub fn popularity_ranker(counts: &[u32]) -> impl FnMut(&[Case], &dyn Fn(usize, usize) -> bool) -> Result<Vec<Ranking>> + '_ {
+pub fn popularity_ranker(counts: &[u32]) -> impl FnMut(&[Case], &Excluded<'_>) -> Result<Vec<Ranking>> + '_ {
     move |cases, excluded| {
         Ok((0..cases.len())
             .map(|q| Ranking::from_scores(counts.iter().map(|&c| c as f32).collect(), |i| excluded(q, i), LIST_K))

@@ -57,10 +57,22 @@ pub struct Accumulator {
     recommended: HashSet<usize>,
 }
 
+/// A query's recommended list with what the list metrics need to judge it.
+#[derive(Debug, Clone, Copy)]
+pub struct TopList<'a> {
+    /// The top items, best first.
+    pub items: &'a [usize],
+    /// Genres of every catalogue item (diversity).
+    pub genres: &'a [Vec<u16>],
+    /// Training users per item, and the number of users (novelty).
+    pub item_users: &'a [u32],
+    pub n_users: usize,
+}
+
 impl Accumulator {
     /// Adds one query: the target's 1-based `rank` among `candidates`, and the top of the list
     /// (for coverage, diversity and novelty: pass `None` when those are not wanted).
-    pub fn add(&mut self, rank: usize, candidates: usize, list: Option<(&[usize], &[Vec<u16>], &[u32], usize)>) {
+    pub fn add(&mut self, rank: usize, candidates: usize, list: Option<TopList<'_>>) {
         self.queries += 1;
         let mut put = |k: String, v: f64| *self.sums.entry(k).or_default() += v;
         for k in KS {
@@ -68,10 +80,10 @@ impl Accumulator {
             put(format!("ndcg@{k}"), ndcg(rank, k));
         }
         put("auc".into(), auc(rank, candidates));
-        if let Some((list, genres, item_users, n_users)) = list {
-            put(format!("diversity@{LIST_K}"), intra_list_diversity(list, genres));
-            put(format!("novelty@{LIST_K}"), novelty(list, item_users, n_users));
-            self.recommended.extend(list.iter().copied());
+        if let Some(TopList { items, genres, item_users, n_users }) = list {
+            put(format!("diversity@{LIST_K}"), intra_list_diversity(items, genres));
+            put(format!("novelty@{LIST_K}"), novelty(items, item_users, n_users));
+            self.recommended.extend(items.iter().copied());
         }
     }
 
@@ -130,8 +142,8 @@ mod tests {
         let genres = vec![vec![0]; 4];
         let users = vec![1u32; 4];
         let mut acc = Accumulator::default();
-        acc.add(1, 4, Some((&[0, 1], &genres, &users, 4)));
-        acc.add(3, 4, Some((&[1, 2], &genres, &users, 4)));
+        acc.add(1, 4, Some(TopList { items: &[0, 1], genres: &genres, item_users: &users, n_users: 4 }));
+        acc.add(3, 4, Some(TopList { items: &[1, 2], genres: &genres, item_users: &users, n_users: 4 }));
         let m = acc.finish(4);
         close(m["hr@5"], 1.0);
         close(m["ndcg@5"], 0.75);

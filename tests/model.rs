@@ -85,7 +85,7 @@ fn bad_weights_files_are_errors_not_panics() {
     let fp = p.data.catalog.fingerprint();
     let bytes = block_on(store::save(&t.model, &t.config, &fp, "test")).unwrap();
     let dev = device(BackendKind::Flex, 1).unwrap();
-    let err = |b: &[u8]| store::load(b, &dev, Some((&t.config, &fp))).err().expect("must fail").to_string();
+    let err = |b: &[u8]| store::load(b, &dev, Some((&t.config, &fp))).expect_err("must fail").to_string();
 
     assert!(err(&bytes[..bytes.len() / 2]).contains("truncated"), "{}", err(&bytes[..bytes.len() / 2]));
     assert!(err(&bytes[..10]).contains("truncated"));

@@ -67,7 +67,7 @@ fn bad_input_is_an_error_and_the_instance_keeps_working() {
     let (p, w, c, lm) = artifacts();
     let rec = load();
     let good = history(p, &p.data.histories[0][..20]);
-    let msg = |r: scenerec::Result<Vec<scenerec::recommender::Recommendation>>| r.err().expect("must fail").to_string();
+    let msg = |r: scenerec::Result<Vec<scenerec::recommender::Recommendation>>| r.expect_err("must fail").to_string();
 
     let mut unknown = good.clone();
     unknown[3].item_id = "Not A Movie (2031)".into();
@@ -86,7 +86,7 @@ fn bad_input_is_an_error_and_the_instance_keeps_working() {
     assert!(msg(block_on(rec.recommend(&good, "Comedy", 5, &["nope".into()]))).contains("unknown item `nope` in exclude"));
 
     let dev = device(BackendKind::Flex, 1).unwrap();
-    let load_err = |w: &[u8], c: &str, lm: &[u8]| block_on(Recommender::load(w, c, lm, &dev)).err().expect("must fail").to_string();
+    let load_err = |w: &[u8], c: &str, lm: &[u8]| block_on(Recommender::load(w, c, lm, &dev)).err().map(|e| e.to_string()).expect("must fail");
     assert!(load_err(&w[..w.len() - 7], c, lm).contains("truncated"));
     assert!(load_err(w, c, &lm[..lm.len() - 4]).contains("item text embeddings"));
     assert!(load_err(w, "{\"scenes\": 3}", lm).contains("catalogue JSON"));

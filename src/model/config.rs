@@ -65,7 +65,7 @@ impl ModelConfig {
         if self.n_items == 0 || self.n_scenes == 0 {
             return bad(format!("n_items ({}) and n_scenes ({}) must be positive", self.n_items, self.n_scenes));
         }
-        if self.dim == 0 || self.heads == 0 || self.dim % self.heads != 0 {
+        if self.dim == 0 || self.heads == 0 || !self.dim.is_multiple_of(self.heads) {
             return bad(format!("dim ({}) must be a positive multiple of heads ({})", self.dim, self.heads));
         }
         if !(0.0..1.0).contains(&self.dropout) {

@@ -24,6 +24,15 @@ pub struct LoopState {
     pub reports: Vec<EpochReport>,
 }
 
+/// What a checkpoint holds: the loop state, the weights and optimizer state to continue
+/// from, and the best weights so far.
+pub struct Resumed {
+    pub state: LoopState,
+    pub weights: Vec<u8>,
+    pub optimizer: Vec<u8>,
+    pub best: Vec<u8>,
+}
+
 /// Paths of one run directory's checkpoint files.
 pub struct Checkpoint {
     dir: PathBuf,
@@ -64,9 +73,9 @@ impl Checkpoint {
         self.write("checkpoint.json", &json)
     }
 
-    /// Loads `(state, weights, optimizer, best weights)`. The config must match the run's,
-    /// except for the stopping rule (`epochs`, `patience`), which may change to extend a run.
-    pub fn load(&self, config: &TrainConfig) -> Result<(LoopState, Vec<u8>, Vec<u8>, Vec<u8>)> {
+    /// Loads the last checkpoint. The config must match the run's, except for the stopping
+    /// rule (`epochs`, `patience`), which may change to extend a run.
+    pub fn load(&self, config: &TrainConfig) -> Result<Resumed> {
         let mut state: LoopState = serde_json::from_slice(&self.read("checkpoint.json")?)
             .map_err(|e| Error::Config(format!("{}: {e}", self.path("checkpoint.json").display())))?;
         let stopping = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
@@ -77,7 +86,12 @@ impl Checkpoint {
             )));
         }
         state.config = config.clone();
-        Ok((state, self.read("checkpoint.weights")?, self.read("checkpoint.optim")?, self.read("best.weights")?))
+        Ok(Resumed {
+            state,
+            weights: self.read("checkpoint.weights")?,
+            optimizer: self.read("checkpoint.optim")?,
+            best: self.read("best.weights")?,
+        })
     }
 
     /// The best weights of the run.

@@ -66,7 +66,7 @@ impl TrainConfig {
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return bad("learning_rate must be a positive number");
         }
-        if !(0.0..1.0).contains(&self.id_dropout) || !(self.head_weight >= 0.0) {
+        if !(0.0..1.0).contains(&self.id_dropout) || self.head_weight.is_nan() || self.head_weight < 0.0 {
             return bad("id_dropout must be in [0, 1) and head_weight non-negative");
         }
         Ok(())

@@ -7,7 +7,7 @@ use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-use super::checkpoint::{Checkpoint, LoopState};
+use super::checkpoint::{Checkpoint, LoopState, Resumed};
 use super::config::TrainConfig;
 use super::loss::{LossOptions, batch_loss, training_table};
 use super::samples::{epoch_batches, windows};
@@ -118,7 +118,7 @@ pub fn fit(
     };
     let mut best: Option<Vec<u8>> = None;
     if let Some(ck) = checkpoint.filter(|c| c.exists()) {
-        let (s, weights, optim_bytes, best_bytes) = ck.load(cfg)?;
+        let Resumed { state: s, weights, optimizer: optim_bytes, best: best_bytes } = ck.load(cfg)?;
         model = store::load(&weights, &train_device, Some((&mcfg, &fingerprint)))?.0;
         optim = optim
             .from_bytes(Bytes::from_bytes_vec(optim_bytes))
