@@ -9,7 +9,7 @@ source scripts/env.sh
 [ -f pkg/cpu/scenerec_cpu_bg.wasm ] && [ -f pkg/webgpu/scenerec_webgpu_bg.wasm ] || scripts/build-wasm.sh
 (cd www && { [ -x node_modules/.bin/vite ] || npm ci --no-audit --no-fund --silent; } && npx tsc -p demo/tsconfig.json && npx vite build --logLevel warn)
 mkdir -p www/dist/scenerec
-cp -r pkg/index.js pkg/types.js pkg/protocol.js pkg/storage.js pkg/worker.js pkg/cpu pkg/webgpu www/dist/scenerec/
+cp -r pkg/index.js pkg/types.js pkg/encode.js pkg/protocol.js pkg/storage.js pkg/worker.js pkg/cpu pkg/webgpu www/dist/scenerec/
 "$SCENEREC_BIN" export --data data/ml-1m --config configs/default.json \
   --weights "${SCENEREC_WEIGHTS:-models/default.weights}" --out www/dist/model
 echo "demo built in www/dist ($(du -sh www/dist | cut -f1))"

@@ -17,15 +17,16 @@ fi
 mkdir -p pkg
 rm -rf pkg/cpu pkg/webgpu
 for artifact in cpu webgpu; do
-  features="wasm,flex,simd"
-  [ "$artifact" = webgpu ] && features="wasm,wgpu"
-  echo "building the $artifact artifact (features: $features)..."
+  # cpu: flex kernels in wasm, built for speed; webgpu: kernels on the GPU, built for size (Cargo.toml).
+  features="wasm,flex,simd" profile=wasm-cpu opt=-O3
+  [ "$artifact" = webgpu ] && features="wasm,wgpu" profile=wasm-release opt=-Oz
+  echo "building the $artifact artifact (features: $features, profile: $profile)..."
   RUSTFLAGS="-C target-feature=+simd128" cargo build --locked --lib --target wasm32-unknown-unknown \
-    --profile wasm-release --no-default-features --features "$features"
+    --profile "$profile" --no-default-features --features "$features"
   wasm-bindgen --target web --out-dir "pkg/$artifact" --out-name "scenerec_$artifact" \
-    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/scenerec.wasm"
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/scenerec.wasm"
   wasm="pkg/$artifact/scenerec_${artifact}_bg.wasm"
-  node --max-old-space-size=8000 www/node_modules/.bin/wasm-opt -Oz --enable-simd --enable-bulk-memory \
+  node --max-old-space-size=8000 www/node_modules/.bin/wasm-opt "$opt" --enable-simd --enable-bulk-memory \
     --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm"
   rm -f "pkg/$artifact/.gitignore" "pkg/$artifact/package.json"
 done
@@ -45,7 +46,7 @@ cat > pkg/package.json <<JSON
     ".": { "types": "./index.d.ts", "import": "./index.js" },
     "./worker.js": "./worker.js"
   },
-  "files": ["index.js", "index.d.ts", "types.js", "types.d.ts", "protocol.js", "protocol.d.ts", "storage.js", "storage.d.ts", "worker.js", "worker.d.ts", "cpu/", "webgpu/"],
+  "files": ["index.js", "index.d.ts", "types.js", "types.d.ts", "encode.js", "encode.d.ts", "protocol.js", "protocol.d.ts", "storage.js", "storage.d.ts", "worker.js", "worker.d.ts", "cpu/", "webgpu/"],
   "sideEffects": ["./worker.js"]
 }
 JSON

@@ -97,7 +97,7 @@ pub fn model_ranker<'a>(
     let table = model.item_table(features, None);
     move |cases, excluded| {
         let windows: Vec<&[Event]> = cases.iter().map(|c| &histories[c.user][..c.history_len]).collect();
-        let history = history_batch(&windows, features.len(), max_len, &table.device());
+        let history = history_batch(&windows, features.len(), max_len, &table.vectors.device());
         let scenes: Vec<u16> = cases.iter().map(|c| c.target.scene).collect();
         block_on(rank_batch(model, &table, &history, &scenes, excluded, rerank))
     }

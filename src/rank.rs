@@ -2,11 +2,14 @@
 //! few with the fusion head (retrieval + ranking). Top-K runs on the host after one read,
 //! because `topk` has panicked on WebGPU in wasm (burn#5110).
 
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
 use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::backend::read_f32;
 use crate::data::Event;
-use crate::model::{HistoryBatch, SceneRec};
+use crate::model::{HistoryBatch, ItemTable, SceneRec};
 use crate::Result;
 
 /// The ranking of the catalogue for one query.
@@ -52,7 +55,7 @@ impl Ranking {
     pub fn top(&self, k: usize) -> Vec<(usize, f32)> {
         let mut out: Vec<(usize, f32)> = self.head.iter().take(k).copied().collect();
         if out.len() < k {
-            let rest: Vec<(usize, f32)> = top_k(&self.scores, k + self.head.len())
+            let rest: Vec<(usize, f32)> = top_k(&self.scores, k.saturating_add(self.head.len()))
                 .into_iter()
                 .filter(|&(i, _)| !self.head.iter().any(|&(j, _)| i == j))
                 .collect();
@@ -63,16 +66,45 @@ impl Ranking {
 }
 
 /// Indices and scores of the `k` highest finite scores, best first (ties: lower index first).
+///
+/// One pass with a heap of the best `k` so far, whose top is the worst of them: most items
+/// only get compared with it (ranking 10k items for k = 100 spent more time in a full
+/// `select_nth` over all of them).
 pub fn top_k(scores: &[f32], k: usize) -> Vec<(usize, f32)> {
-    let mut idx: Vec<usize> = (0..scores.len()).filter(|&i| scores[i].is_finite()).collect();
-    let by_score = |a: &usize, b: &usize| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b));
-    if idx.len() > k && k > 0 {
-        idx.select_nth_unstable_by(k - 1, by_score);
-        idx.truncate(k);
+    let k = k.min(scores.len());
+    let mut best: BinaryHeap<Worse> = BinaryHeap::with_capacity(k + 1);
+    for (i, &s) in scores.iter().enumerate() {
+        if !s.is_finite() || k == 0 {
+            continue;
+        }
+        match best.peek() {
+            _ if best.len() < k => best.push(Worse(s, i)),
+            Some(worst) if s > worst.0 => {
+                best.pop();
+                best.push(Worse(s, i));
+            }
+            _ => {}
+        }
     }
-    idx.sort_by(by_score);
-    idx.truncate(k);
-    idx.into_iter().map(|i| (i, scores[i])).collect()
+    best.into_sorted_vec().into_iter().map(|Worse(s, i)| (i, s)).collect()
+}
+
+/// A scored item ordered so that worse is greater: lower score, then (on ties) higher index.
+#[derive(PartialEq)]
+struct Worse(f32, usize);
+
+impl Eq for Worse {}
+
+impl Ord for Worse {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.0.total_cmp(&self.0).then(self.1.cmp(&other.1))
+    }
+}
+
+impl PartialOrd for Worse {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// Ranks the catalogue for a batch of queries with the model.
@@ -82,65 +114,87 @@ pub fn top_k(scores: &[f32], k: usize) -> Vec<(usize, f32)> {
 /// best `rerank` retrieved items are re-ordered by the fusion head.
 pub async fn rank_batch(
     model: &SceneRec,
-    table: &Tensor<2>,
+    table: &ItemTable,
     history: &HistoryBatch,
     scenes: &[u16],
     excluded: impl Fn(usize, usize) -> bool,
     rerank: usize,
 ) -> Result<Vec<Ranking>> {
-    let device = table.device();
-    let [n, _] = table.dims();
+    let device = table.vectors.device();
+    let n = table.len();
     let b = scenes.len();
     let scene_t = Tensor::<1, Int>::from_data(TensorData::new(scenes.iter().map(|&s| s as i64).collect::<Vec<_>>(), [b]), &device);
-    let users = model.user_vectors(table, history, scene_t);
-    let scores = read_f32(users.clone().matmul(table.clone().transpose())).await?;
+    let users = model.user_vectors(table, history, scene_t.clone());
+    let scores = read_f32(users.clone().matmul(table.vectors.clone().transpose())).await?;
     let mut rankings: Vec<Ranking> = scores
         .chunks(n)
         .enumerate()
         .map(|(q, row)| Ranking::from_scores(row.to_vec(), |i| excluded(q, i), rerank))
         .collect();
-    let (mut rows, mut items, mut row_scenes) = (Vec::new(), Vec::new(), Vec::new());
-    for (q, r) in rankings.iter().enumerate() {
-        for &(i, _) in &r.head {
-            rows.push(q as i64);
-            items.push(i as i64);
-            row_scenes.push(scenes[q] as i64);
-        }
-    }
-    if rows.is_empty() {
+    // Each query's head, padded with item 0 to the longest head (padding logits are unused).
+    let r = rankings.iter().map(|q| q.head.len()).max().unwrap_or(0);
+    if r == 0 {
         return Ok(rankings);
     }
-    let m = rows.len();
-    let int = |v: Vec<i64>| Tensor::<1, Int>::from_data(TensorData::new(v, [m]), &device);
-    let logits = model.fuse(users.select(0, int(rows)), table.clone().select(0, int(items)), int(row_scenes));
-    let logits = read_f32(logits).await?;
-    let mut at = 0;
-    for r in &mut rankings {
-        for entry in r.head.iter_mut() {
-            entry.1 = logits[at];
-            at += 1;
+    let items: Vec<i64> = rankings
+        .iter()
+        .flat_map(|q| (0..r).map(move |j| q.head.get(j).map_or(0, |&(i, _)| i as i64)))
+        .collect();
+    let items = Tensor::<1, Int>::from_data(TensorData::new(items, [b * r]), &device);
+    let dim = users.dims()[1];
+    let candidates = table.vectors.clone().select(0, items).reshape([b, r, dim]);
+    let logits = read_f32(model.fuse_candidates(users, candidates, scene_t)).await?;
+    for (q, ranking) in rankings.iter_mut().enumerate() {
+        for (j, entry) in ranking.head.iter_mut().enumerate() {
+            entry.1 = logits[q * r + j];
         }
-        r.head.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranking.head.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     }
     Ok(rankings)
 }
 
-/// The history event that best explains recommending `item`: the one whose item vector is most
-/// similar (cosine) to the item's, so the UI can say "because you watched X in <scene>".
+/// For each of `items`, the history event that best explains recommending it: the one whose
+/// item vector is most similar (cosine) to the item's, so the UI can say "because you watched
+/// X in <scene>".
 ///
-/// `table` is the host copy of the item table, row-major `[items, dim]`.
-pub fn because<'a>(table: &[f32], dim: usize, history: &'a [Event], item: usize) -> Option<&'a Event> {
+/// `table` is the host copy of the item table, row-major `[items, dim]`. The history vectors
+/// are normalised once for the whole list (the item's own norm does not change which event
+/// wins), so explaining a list costs one dot product per (item, event) pair.
+pub fn because<'a>(table: &[f32], dim: usize, history: &'a [Event], items: &[usize]) -> Vec<Option<&'a Event>> {
     let row = |i: usize| &table[i * dim..(i + 1) * dim];
-    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-    let target = row(item);
-    let cosine = |e: &Event| {
+    let mut units = Vec::with_capacity(history.len() * dim);
+    for e in history {
         let v = row(e.item as usize);
-        v.iter().zip(target).map(|(a, b)| a * b).sum::<f32>() / (norm(v) * norm(target))
-    };
-    history
+        let norm = dot(v, v).sqrt().max(1e-12);
+        units.extend(v.iter().map(|x| x / norm));
+    }
+    items
         .iter()
-        .filter(|e| e.item as usize != item)
-        .max_by(|a, b| cosine(a).total_cmp(&cosine(b)))
+        .map(|&item| {
+            let target = row(item);
+            history
+                .iter()
+                .zip(units.chunks_exact(dim.max(1)))
+                .filter(|(e, _)| e.item as usize != item)
+                .map(|(e, unit)| (dot(unit, target), e))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, e)| e)
+        })
+        .collect()
+}
+
+/// `a · b` with eight independent partial sums, which the compiler turns into SIMD lanes
+/// (a single running sum must be added in order, so it stays scalar).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    let mut acc = [0f32; 8];
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]
@@ -153,6 +207,19 @@ mod tests {
         assert_eq!(top_k(&s, 3), vec![(1, 0.9), (4, 0.9), (3, 0.5)]);
         assert_eq!(top_k(&s, 10).len(), 4);
         assert!(top_k(&s, 0).is_empty());
+    }
+
+    #[test]
+    fn top_k_equals_a_full_sort() {
+        // Many ties and exclusions, so both tie order and skipping are exercised.
+        let mut rng = crate::rng::Rng::new(7);
+        let scores: Vec<f32> =
+            (0..5000).map(|i| if i % 13 == 0 { f32::NEG_INFINITY } else { (rng.below(300) as f32).sqrt() }).collect();
+        let mut sorted: Vec<(usize, f32)> = scores.iter().copied().enumerate().filter(|(_, s)| s.is_finite()).collect();
+        sorted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        for k in [1, 10, 100, 4999, usize::MAX] {
+            assert_eq!(top_k(&scores, k), sorted[..k.min(sorted.len())].to_vec(), "k = {k}");
+        }
     }
 
     #[test]
@@ -174,7 +241,16 @@ mod tests {
         let table = vec![1.0, 0.0, 0.0, 1.0, 0.9, 0.1];
         let ev = |item| Event { item, scene: 0, action: Action::Like, time: 0, rating: None };
         let history = [ev(0), ev(1)];
-        assert_eq!(because(&table, 2, &history, 2).map(|e| e.item), Some(0));
-        assert!(because(&table, 2, &[], 2).is_none());
+        let picks = because(&table, 2, &history, &[2, 1, 0]);
+        assert_eq!(picks.iter().map(|p| p.map(|e| e.item)).collect::<Vec<_>>(), vec![Some(0), Some(0), Some(1)]);
+        assert_eq!(because(&table, 2, &[], &[2]), vec![None]);
+    }
+
+    #[test]
+    fn dot_matches_the_plain_sum() {
+        let a: Vec<f32> = (0..19).map(|i| i as f32 * 0.5 - 3.0).collect();
+        let b: Vec<f32> = (0..19).map(|i| 1.0 / (i as f32 + 1.0)).collect();
+        let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert!((dot(&a, &b) - plain).abs() < 1e-5);
     }
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::backend::read_f32;
 use crate::data::batch::history_batch;
 use crate::data::{Action, Catalog, Event};
-use crate::model::{ItemFeatures, ModelConfig, SceneRec};
+use crate::model::{ItemFeatures, ItemTable, ModelConfig, SceneRec};
 use crate::rank::{because, rank_batch};
 use crate::rng::Rng;
 use crate::store::{self, Header};
@@ -58,6 +58,28 @@ impl HistoryEvent {
             time: e.time as f64,
         }
     }
+}
+
+/// A history as columns of catalogue indices, one entry per event: how the browser passes it
+/// (typed arrays, resolved from ids by the TypeScript layer), so a long history crosses the wasm
+/// boundary as four copies instead of one JS object per event.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryColumns<'a> {
+    pub items: &'a [u32],
+    pub scenes: &'a [u32],
+    /// 0: interact, 1: like ([`Action`]'s codes).
+    pub actions: &'a [u8],
+    /// Seconds since the epoch.
+    pub times: &'a [f64],
+}
+
+/// A recommended item by catalogue index, with the history event that explains it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ranked {
+    pub item: usize,
+    pub score: f32,
+    /// The explaining event's item and scene.
+    pub because: Option<(u32, u16)>,
 }
 
 /// Why an item was recommended: the most similar item of the history, and where it was seen.
@@ -108,8 +130,8 @@ pub struct Recommender {
     header: Header,
     /// Inference copy of the model.
     model: SceneRec,
-    /// `[items, dim]` item table (the item tower is not fine-tuned, so it never changes).
-    table: Tensor<2>,
+    /// The item table (the item tower is not fine-tuned, so it never changes).
+    table: ItemTable,
     host_table: Vec<f32>,
     device: Device,
 }
@@ -138,7 +160,7 @@ impl Recommender {
     pub async fn new(model: SceneRec, header: Header, catalog: Catalog, lm: &[f32], device: &Device) -> Result<Self> {
         let features = ItemFeatures::new(&catalog, lm, header.model.lm_dim, &vec![true; catalog.len()], device)?;
         let table = model.item_table(&features, None);
-        let host_table = read_f32(table.clone()).await?;
+        let host_table = read_f32(table.vectors.clone()).await?;
         Ok(Recommender { catalog, header, model, table, host_table, device: device.clone() })
     }
 
@@ -162,27 +184,47 @@ impl Recommender {
 
     /// Validates a history and turns it into events, in time order.
     pub fn events(&self, history: &[HistoryEvent]) -> Result<Vec<Event>> {
-        if history.is_empty() {
-            return Err(Error::Input("the history is empty: record at least one interaction first".into()));
-        }
-        if history.len() > MAX_HISTORY {
-            return Err(Error::Input(format!("the history has {} events; at most {MAX_HISTORY} are accepted", history.len())));
-        }
-        let mut events = Vec::with_capacity(history.len());
+        check_len(history.len())?;
+        let (mut items, mut scenes, mut actions, mut times) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (i, h) in history.iter().enumerate() {
-            if !h.time.is_finite() {
-                return Err(Error::Input(format!("history[{i}].time is {}, not a number of seconds", h.time)));
-            }
-            let action = match h.action.as_deref() {
-                None | Some("interact") | Some("click") => Action::Interact,
-                Some("like") => Action::Like,
+            actions.push(match h.action.as_deref() {
+                None | Some("interact") | Some("click") => Action::Interact as u8,
+                Some("like") => Action::Like as u8,
                 Some(other) => return Err(Error::Input(format!("history[{i}].action `{other}` is not `like` or `interact`"))),
-            };
+            });
+            items.push(self.item(&h.item_id, &format!("history[{i}]"))? as u32);
+            scenes.push(self.scene(&h.scene)? as u32);
+            times.push(h.time);
+        }
+        self.events_from(HistoryColumns { items: &items, scenes: &scenes, actions: &actions, times: &times })
+    }
+
+    /// Validates a history given as catalogue indices and turns it into events, in time order.
+    pub fn events_from(&self, h: HistoryColumns<'_>) -> Result<Vec<Event>> {
+        let n = h.items.len();
+        check_len(n)?;
+        if h.scenes.len() != n || h.actions.len() != n || h.times.len() != n {
+            return Err(Error::Input(format!(
+                "history columns differ in length: {n} items, {} scenes, {} actions, {} times",
+                h.scenes.len(),
+                h.actions.len(),
+                h.times.len()
+            )));
+        }
+        let mut events = Vec::with_capacity(n);
+        for i in 0..n {
+            if !h.times[i].is_finite() {
+                return Err(Error::Input(format!("history[{i}].time is {}, not a number of seconds", h.times[i])));
+            }
             events.push(Event {
-                item: self.item(&h.item_id, &format!("history[{i}]"))? as u32,
-                scene: self.scene(&h.scene)?,
-                action,
-                time: h.time as i64,
+                item: self.item_at(h.items[i] as usize, &format!("history[{i}]"))? as u32,
+                scene: self.scene_at(h.scenes[i] as usize)?,
+                action: match h.actions[i] {
+                    0 => Action::Interact,
+                    1 => Action::Like,
+                    other => return Err(Error::Input(format!("history[{i}].action code {other} is not 0 (interact) or 1 (like)"))),
+                },
+                time: h.times[i] as i64,
                 rating: None,
             });
         }
@@ -190,59 +232,91 @@ impl Recommender {
         Ok(events)
     }
 
+    fn scene_at(&self, s: usize) -> Result<u16> {
+        let n = self.catalog.scenes.len();
+        if s < n { Ok(s as u16) } else { Err(Error::Input(format!("scene index {s} is out of range ({n} scenes)"))) }
+    }
+
+    fn item_at(&self, i: usize, what: &str) -> Result<usize> {
+        let n = self.catalog.len();
+        if i < n { Ok(i) } else { Err(Error::Input(format!("item index {i} in {what} is out of range ({n} items)"))) }
+    }
+
     /// The top `k` items of `scene` for this history, excluding the history's items and
     /// `exclude`, each with its fusion score and an explanation.
     pub async fn recommend(&self, history: &[HistoryEvent], scene: &str, k: usize, exclude: &[String]) -> Result<Vec<Recommendation>> {
+        let events = self.events(history)?;
+        let exclude: Vec<usize> = exclude.iter().map(|id| self.item(id, "exclude")).collect::<Result<_>>()?;
+        let ranked = self.recommend_events(&events, self.scene(scene)? as usize, k, &exclude).await?;
+        let (items, scenes) = (&self.catalog.items, &self.catalog.scenes);
+        Ok(ranked
+            .into_iter()
+            .map(|r| Recommendation {
+                item_id: items[r.item].id.clone(),
+                title: items[r.item].title.clone(),
+                score: r.score,
+                because: r.because.map(|(item, scene)| Because {
+                    item_id: items[item as usize].id.clone(),
+                    scene: scenes[scene as usize].clone(),
+                }),
+            })
+            .collect())
+    }
+
+    /// [`recommend`](Recommender::recommend) by catalogue indices: validated `events` (from
+    /// [`events`](Recommender::events) or [`events_from`](Recommender::events_from)), scene and
+    /// excluded items.
+    pub async fn recommend_events(&self, events: &[Event], scene: usize, k: usize, exclude: &[usize]) -> Result<Vec<Ranked>> {
         if k == 0 {
             return Err(Error::Input("k must be at least 1".into()));
         }
-        let events = self.events(history)?;
-        let s = self.scene(scene)?;
+        let s = self.scene_at(scene)?;
         let mut excluded = vec![false; self.catalog.len()];
-        for e in &events {
+        for e in events {
             excluded[e.item as usize] = true;
         }
-        for id in exclude {
-            excluded[self.item(id, "exclude")?] = true;
+        for &i in exclude {
+            excluded[self.item_at(i, "exclude")?] = true;
         }
         for (i, item) in self.catalog.items.iter().enumerate() {
             excluded[i] |= item.scene != s;
         }
-        let batch = history_batch(&[&events], self.catalog.len(), self.header.model.max_len, &self.device);
+        let batch = history_batch(&[events], self.catalog.len(), self.header.model.max_len, &self.device);
         let rerank = k.max(100);
         let rankings = rank_batch(&self.model, &self.table, &batch, &[s], |_, i| excluded[i], rerank).await?;
-        let dim = self.header.model.dim;
-        Ok(rankings[0]
-            .top(k)
+        let top = rankings[0].top(k);
+        let items: Vec<usize> = top.iter().map(|&(i, _)| i).collect();
+        let reasons = because(&self.host_table, self.header.model.dim, events, &items);
+        Ok(top
             .into_iter()
-            .map(|(i, score)| Recommendation {
-                item_id: self.catalog.items[i].id.clone(),
-                title: self.catalog.items[i].title.clone(),
-                score,
-                because: because(&self.host_table, dim, &events, i).map(|e| Because {
-                    item_id: self.catalog.items[e.item as usize].id.clone(),
-                    scene: self.catalog.scenes[e.scene as usize].clone(),
-                }),
-            })
+            .zip(reasons)
+            .map(|((item, score), reason)| Ranked { item, score, because: reason.map(|e| (e.item, e.scene)) })
             .collect())
     }
 
     /// Fusion scores of `items` for this history in `scene`.
     pub async fn score(&self, history: &[HistoryEvent], scene: &str, items: &[String]) -> Result<Vec<f32>> {
         let events = self.events(history)?;
-        let s = self.scene(scene)?;
-        if items.is_empty() {
+        let s = self.scene(scene)? as usize;
+        let idx: Vec<usize> = items.iter().map(|id| self.item(id, "items")).collect::<Result<_>>()?;
+        self.score_events(&events, s, &idx).await
+    }
+
+    /// [`score`](Recommender::score) by catalogue indices.
+    pub async fn score_events(&self, events: &[Event], scene: usize, items: &[usize]) -> Result<Vec<f32>> {
+        let s = self.scene_at(scene)?;
+        let idx: Vec<i64> = items.iter().map(|&i| self.item_at(i, "items").map(|i| i as i64)).collect::<Result<_>>()?;
+        if idx.is_empty() {
             return Ok(Vec::new());
         }
-        let idx: Vec<i64> = items.iter().map(|id| self.item(id, "items").map(|i| i as i64)).collect::<Result<_>>()?;
-        let batch = history_batch(&[&events], self.catalog.len(), self.header.model.max_len, &self.device);
+        let batch = history_batch(&[events], self.catalog.len(), self.header.model.max_len, &self.device);
         let scene_t = Tensor::from_data(burn::tensor::TensorData::new(vec![s as i64], [1]), &self.device);
         let user = self.model.user_vectors(&self.table, &batch, scene_t);
         let m = idx.len();
         let rows = Tensor::from_data(burn::tensor::TensorData::new(vec![0i64; m], [m]), &self.device);
         let scenes = Tensor::from_data(burn::tensor::TensorData::new(vec![s as i64; m], [m]), &self.device);
         let items_t = Tensor::from_data(burn::tensor::TensorData::new(idx, [m]), &self.device);
-        let logits = self.model.fuse(user.select(0, rows), self.table.clone().select(0, items_t), scenes);
+        let logits = self.model.fuse(user.select(0, rows), self.table.vectors.clone().select(0, items_t), scenes);
         read_f32(logits).await
     }
 
@@ -281,7 +355,11 @@ impl Recommender {
     ///
     /// [`adopt`]: Recommender::adopt
     pub fn begin_fine_tune(&self, history: &[HistoryEvent], opts: &FineTuneOptions) -> Result<FineTune> {
-        let events = self.events(history)?;
+        self.begin_fine_tune_events(&self.events(history)?, opts)
+    }
+
+    /// [`begin_fine_tune`](Recommender::begin_fine_tune) on validated events.
+    pub fn begin_fine_tune_events(&self, events: &[Event], opts: &FineTuneOptions) -> Result<FineTune> {
         if events.len() < 2 {
             return Err(Error::Input("fine-tuning needs at least two interactions in the history".into()));
         }
@@ -305,7 +383,7 @@ impl Recommender {
         Ok(FineTune {
             tuned: tunable_params(&model),
             model,
-            table: self.table.clone().autodiff().detach(),
+            table: self.table.vectors.clone().autodiff().detach(),
             states: Tensor::cat(states, 0).autodiff().detach(),
             targets,
             scenes,
@@ -379,6 +457,17 @@ impl FineTune {
         self.steps += 1;
         Ok(value)
     }
+}
+
+/// A history must have at least one event and at most [`MAX_HISTORY`].
+fn check_len(n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(Error::Input("the history is empty: record at least one interaction first".into()));
+    }
+    if n > MAX_HISTORY {
+        return Err(Error::Input(format!("the history has {n} events; at most {MAX_HISTORY} are accepted")));
+    }
+    Ok(())
 }
 
 /// Ids of the parameters fine-tuning updates: the scene layers and the fusion head.

@@ -127,3 +127,34 @@ fn last_states_equal_the_full_encoders_last_position() {
     let worst = full.iter().zip(&last).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     assert!(worst < 1e-4, "largest difference {worst}");
 }
+
+#[test]
+fn grouped_fusion_equals_the_row_wise_head() {
+    use burn::tensor::{Int, Tensor, TensorData};
+    let (p, t) = trained();
+    let dev = device(BackendKind::Flex, 1).unwrap();
+    let model = &t.model;
+    let table = model.item_table(&features(p), None);
+    let dim = t.config.dim;
+    // Three real users' interest vectors in different scenes, 7 candidates each.
+    let windows: Vec<&[scenerec::data::Event]> = p.data.histories.iter().take(3).map(|h| &h[..20]).collect();
+    let batch = scenerec::data::batch::history_batch(&windows, p.data.catalog.len(), t.config.max_len, &dev);
+    let scenes: Vec<i64> = (0..3).map(|q| (q % p.data.catalog.scenes.len()) as i64).collect();
+    let int = |v: Vec<i64>| {
+        let n = v.len();
+        Tensor::<1, Int>::from_data(TensorData::new(v, [n]), &dev)
+    };
+    let users = model.user_vectors(&table, &batch, int(scenes.clone()));
+    let (b, r) = (3, 7);
+    let items: Vec<i64> = (0..b * r).map(|k| (k * 37 % p.data.catalog.len()) as i64).collect();
+    let rows: Vec<i64> = (0..b * r).map(|k| (k / r) as i64).collect();
+    let row_scenes: Vec<i64> = rows.iter().map(|&q| scenes[q as usize]).collect();
+    let candidates = table.vectors.clone().select(0, int(items.clone()));
+    let grouped = model.fuse_candidates(users.clone(), candidates.clone().reshape([b, r, dim]), int(scenes));
+    let row_wise = model.fuse(users.select(0, int(rows)), candidates, int(row_scenes));
+    let grouped: Vec<f32> = grouped.into_data().convert::<f32>().try_into_vec().unwrap();
+    let row_wise: Vec<f32> = row_wise.into_data().convert::<f32>().try_into_vec().unwrap();
+    assert_eq!(grouped.len(), b * r);
+    let worst = grouped.iter().zip(&row_wise).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-4, "largest difference {worst}");
+}

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use scenerec::backend::{BackendKind, block_on, device};
 use scenerec::data::Event;
 use scenerec::experiment::Prepared;
-use scenerec::recommender::{FineTuneOptions, HistoryEvent, Recommender};
+use scenerec::recommender::{FineTuneOptions, HistoryColumns, HistoryEvent, Recommender};
 use scenerec::train::{Silent, TrainConfig, fit};
 use scenerec::store;
 
@@ -92,6 +92,41 @@ fn bad_input_is_an_error_and_the_instance_keeps_working() {
     assert!(load_err(w, "{\"scenes\": 3}", lm).contains("catalogue JSON"));
 
     assert_eq!(block_on(rec.recommend(&good, "Comedy", 5, &[])).unwrap().len(), 5, "still usable");
+}
+
+#[test]
+fn index_columns_rank_as_ids_do_and_bad_indices_are_errors() {
+    // The browser passes histories as columns of catalogue indices (typed arrays).
+    let (p, ..) = artifacts();
+    let rec = load();
+    let events = &p.data.histories[1][..30];
+    let by_id = block_on(rec.recommend(&history(p, events), "Drama", 8, &[])).unwrap();
+    let items: Vec<u32> = events.iter().map(|e| e.item).collect();
+    let scenes: Vec<u32> = events.iter().map(|e| e.scene as u32).collect();
+    let actions: Vec<u8> = events.iter().map(|e| e.action as u8).collect();
+    let times: Vec<f64> = events.iter().map(|e| e.time as f64).collect();
+    let columns = HistoryColumns { items: &items, scenes: &scenes, actions: &actions, times: &times };
+    let drama = p.data.catalog.scene_index("Drama").unwrap();
+    let by_index = block_on(rec.recommend_events(&rec.events_from(columns).unwrap(), drama, 8, &[])).unwrap();
+    assert_eq!(by_index.len(), by_id.len());
+    for (a, b) in by_index.iter().zip(&by_id) {
+        assert_eq!(p.data.catalog.items[a.item].id, b.item_id);
+        assert_eq!(a.score, b.score);
+        let (item, scene) = a.because.unwrap();
+        let why = b.because.as_ref().unwrap();
+        assert_eq!((p.data.catalog.items[item as usize].id.as_str(), p.data.catalog.scenes[scene as usize].as_str()), (why.item_id.as_str(), why.scene.as_str()));
+    }
+
+    let err = |c: HistoryColumns| rec.events_from(c).expect_err("must fail").to_string();
+    let n = p.data.catalog.len() as u32;
+    let bad_item: Vec<u32> = items.iter().map(|&i| if i == items[2] { n } else { i }).collect();
+    assert!(err(HistoryColumns { items: &bad_item, ..columns }).contains("out of range"));
+    assert!(err(HistoryColumns { scenes: &[99; 30], ..columns }).contains("scene index 99"));
+    assert!(err(HistoryColumns { actions: &[7; 30], ..columns }).contains("action code 7"));
+    assert!(err(HistoryColumns { times: &times[..29], ..columns }).contains("differ in length"));
+    assert!(block_on(rec.recommend_events(events, 99, 8, &[])).is_err());
+    assert!(block_on(rec.recommend_events(events, drama, 8, &[n as usize])).is_err());
+    assert!(block_on(rec.score_events(events, drama, &[n as usize])).is_err());
 }
 
 /// Rank of `target` among the scene's unseen items.

@@ -16,4 +16,4 @@ pub mod scenerec;
 
 pub use config::ModelConfig;
 pub use inputs::{HistoryBatch, ItemFeatures};
-pub use scenerec::SceneRec;
+pub use scenerec::{ItemTable, SceneRec};

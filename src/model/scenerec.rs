@@ -28,23 +28,23 @@ impl SceneRec {
         })
     }
 
-    /// `[items, dim]` item vectors; `id_keep` is the training-time ID dropout mask.
-    pub fn item_table(&self, features: &ItemFeatures, id_keep: Option<Tensor<2>>) -> Tensor<2> {
-        self.items.forward(features, id_keep)
+    /// The item vectors; `id_keep` is the training-time ID dropout mask.
+    pub fn item_table(&self, features: &ItemFeatures, id_keep: Option<Tensor<2>>) -> ItemTable {
+        ItemTable::new(self.items.forward(features, id_keep))
     }
 
     /// `[batch, len, dim]` causal states over the history windows.
-    pub fn states(&self, table: &Tensor<2>, history: &HistoryBatch) -> Tensor<3> {
-        self.interest.states(&padded(table), history)
+    pub fn states(&self, table: &ItemTable, history: &HistoryBatch) -> Tensor<3> {
+        self.interest.states(&table.padded, history)
     }
 
     /// `[batch, dim]` sequence states after each window's last event (before the scene layers).
-    pub fn last_states(&self, table: &Tensor<2>, history: &HistoryBatch) -> Tensor<2> {
-        self.interest.last_states(&padded(table), history)
+    pub fn last_states(&self, table: &ItemTable, history: &HistoryBatch) -> Tensor<2> {
+        self.interest.last_states(&table.padded, history)
     }
 
     /// `[batch, dim]` interest vectors after each window's last event, for target scenes `[batch]`.
-    pub fn user_vectors(&self, table: &Tensor<2>, history: &HistoryBatch, scenes: Tensor<1, Int>) -> Tensor<2> {
+    pub fn user_vectors(&self, table: &ItemTable, history: &HistoryBatch, scenes: Tensor<1, Int>) -> Tensor<2> {
         self.interest.interest(self.last_states(table, history), scenes)
     }
 
@@ -52,10 +52,40 @@ impl SceneRec {
     pub fn fuse(&self, users: Tensor<2>, items: Tensor<2>, scenes: Tensor<1, Int>) -> Tensor<1> {
         self.head.forward(users, items, scenes)
     }
+
+    /// Fusion-head logits of `r` candidates per user (ranking's shape of [`fuse`]):
+    /// `[b, dim]`, `[b, r, dim]`, `[b]` → `[b, r]`.
+    ///
+    /// [`fuse`]: SceneRec::fuse
+    pub fn fuse_candidates(&self, users: Tensor<2>, items: Tensor<3>, scenes: Tensor<1, Int>) -> Tensor<2> {
+        self.head.forward_grouped(users, items, scenes)
+    }
 }
 
-/// The item table with one zero row appended, the vector of padding events.
-fn padded(table: &Tensor<2>) -> Tensor<2> {
-    let dim = table.dims()[1];
-    Tensor::cat(vec![table.clone(), Tensor::zeros([1, dim], &table.device())], 0)
+/// The item tower's output for a catalogue, in the two forms the model reads: the vectors
+/// themselves, and the same rows plus one zero row, the vector of padding history slots, that
+/// the encoder gathers from. Both are built once per table, so ranking does not copy the whole
+/// table for every request.
+#[derive(Debug, Clone)]
+pub struct ItemTable {
+    /// `[items, dim]`
+    pub vectors: Tensor<2>,
+    /// `[items + 1, dim]`: `vectors` and a zero row.
+    pub padded: Tensor<2>,
+}
+
+impl ItemTable {
+    pub fn new(vectors: Tensor<2>) -> Self {
+        let dim = vectors.dims()[1];
+        let padded = Tensor::cat(vec![vectors.clone(), Tensor::zeros([1, dim], &vectors.device())], 0);
+        ItemTable { vectors, padded }
+    }
+
+    pub fn len(&self) -> usize {
+        self.vectors.dims()[0]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }

@@ -10,7 +10,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::samples::Window;
 use crate::data::batch::history_batch;
-use crate::model::{ItemFeatures, SceneRec};
+use crate::model::{ItemFeatures, ItemTable, SceneRec};
 use crate::rng::Rng;
 
 /// Loss terms of one batch (scalars, still attached to the autodiff graph).
@@ -32,7 +32,7 @@ pub struct LossOptions {
 }
 
 /// The item table for a training batch, with a random `id_dropout` share of ID vectors off.
-pub fn training_table(model: &SceneRec, features: &ItemFeatures, id_dropout: f32, rng: &mut Rng) -> Tensor<2> {
+pub fn training_table(model: &SceneRec, features: &ItemFeatures, id_dropout: f32, rng: &mut Rng) -> ItemTable {
     let n = features.len();
     let keep: Vec<f32> = (0..n).map(|_| if rng.unit() < id_dropout { 0.0 } else { 1.0 }).collect();
     let keep = Tensor::<2>::from_data(TensorData::new(keep, [n, 1]), &features.known.device());
@@ -40,17 +40,17 @@ pub fn training_table(model: &SceneRec, features: &ItemFeatures, id_dropout: f32
 }
 
 /// The pretraining loss of `windows` (each window's events, the last `max_len` of them read, predict
-/// every next event) given the item `table` (`[items, dim]`, from [`training_table`]).
+/// every next event) given the item `table` (from [`training_table`]).
 pub fn batch_loss(
     model: &SceneRec,
-    table: Tensor<2>,
+    table: ItemTable,
     windows: &[Window<'_>],
     max_len: usize,
     opts: LossOptions,
     rng: &mut Rng,
     device: &Device,
 ) -> BatchLoss {
-    let n = table.dims()[0];
+    let n = table.len();
     let inputs: Vec<&[crate::data::Event]> = windows.iter().map(|w| &w[..w.len() - 1]).collect();
     let history = history_batch(&inputs, n, max_len, device);
     let [b, l] = history.dims();
@@ -65,10 +65,10 @@ pub fn batch_loss(
         }
     }
     let m = rows.len();
-    let dim = table.dims()[1];
+    let dim = table.vectors.dims()[1];
     let rows = Tensor::<1, Int>::from_data(TensorData::new(rows, [m]), device);
     let states = model.states(&table, &history).reshape([b * l, dim]).select(0, rows);
-    user_loss(model, table, states, &targets, &scenes, opts, rng, device)
+    user_loss(model, table.vectors, states, &targets, &scenes, opts, rng, device)
 }
 
 /// The loss of sequence `states` (`[m, dim]`, after the encoder) against their next items

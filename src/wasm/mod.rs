@@ -6,15 +6,20 @@
 //! are refused ("busy"). Fine-tuning is driven step by step from JS, so the worker can report
 //! progress and take a cancel message between steps; ranking keeps working meanwhile.
 
+// A call holds its borrow of the engine across its awaits on purpose: that is what makes an
+// overlapping call fail cleanly with "busy" (`try_borrow`) instead of racing.
+#![allow(clippy::await_holding_refcell_ref)]
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Promise, Uint8Array};
+use js_sys::{Float32Array, Int32Array, Object, Promise, Reflect, Uint8Array, Uint32Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::recommender::{FineTune, FineTuneOptions, HistoryEvent, Recommender};
+use crate::data::Event;
+use crate::recommender::{FineTune, FineTuneOptions, HistoryColumns, Recommender};
 
 #[wasm_bindgen(start)]
 fn start() {
@@ -31,6 +36,46 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 
 fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
     serde_wasm_bindgen::from_value(value).map_err(|e| js_err(format!("{what}: {e}")))
+}
+
+/// A plain JS object with the given fields.
+fn object(fields: &[(&str, JsValue)]) -> Result<JsValue, JsValue> {
+    let out = Object::new();
+    for (name, value) in fields {
+        Reflect::set(&out, &JsValue::from_str(name), value)?;
+    }
+    Ok(out.into())
+}
+
+/// A user's history as catalogue indices, copied into wasm from four typed arrays (one entry
+/// per event); `www/lib/encode.ts` resolves ids and names to these indices.
+#[wasm_bindgen]
+pub struct History {
+    items: Vec<u32>,
+    scenes: Vec<u32>,
+    actions: Vec<u8>,
+    times: Vec<f64>,
+}
+
+#[wasm_bindgen]
+impl History {
+    /// `actions`: 0 interact, 1 like; `times`: seconds since the epoch.
+    #[wasm_bindgen(constructor)]
+    pub fn new(items: Vec<u32>, scenes: Vec<u32>, actions: Vec<u8>, times: Vec<f64>) -> History {
+        History { items, scenes, actions, times }
+    }
+}
+
+impl History {
+    fn events(&self, rec: &Recommender) -> Result<Vec<Event>, JsValue> {
+        let columns = HistoryColumns { items: &self.items, scenes: &self.scenes, actions: &self.actions, times: &self.times };
+        rec.events_from(columns).map_err(js_err)
+    }
+}
+
+/// Catalogue indices from a JS `Uint32Array`, as the engine takes them.
+fn indices(items: &[u32]) -> Vec<usize> {
+    items.iter().map(|&i| i as usize).collect()
 }
 
 /// The raw engine; `www/lib/` wraps it in the typed `Recommender` API.
@@ -100,29 +145,39 @@ impl Engine {
         with_engine(&self.inner, |r| to_js(r.catalog()))?
     }
 
-    /// Resolves to `[{itemId, title, score, because?: {itemId, scene}}]`.
-    pub fn recommend(&self, history: JsValue, scene: String, k: usize, exclude: JsValue) -> Promise {
+    /// The top `k` items of scene index `scene`, excluding item indices `exclude`. Resolves to
+    /// `{items: Uint32Array, scores: Float32Array, becauseItems: Int32Array, becauseScenes:
+    /// Int32Array}`: catalogue indices, best first, with the history event explaining each
+    /// (-1 where none does).
+    pub fn recommend(&self, history: History, scene: usize, k: usize, exclude: Vec<u32>) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let history: Vec<HistoryEvent> = from_js(history, "history")?;
-            let exclude: Vec<String> = if exclude.is_undefined() || exclude.is_null() { Vec::new() } else { from_js(exclude, "exclude")? };
             let guard = inner.try_borrow().map_err(|_| js_err("busy: wait for the running fine-tune to finish"))?;
             let rec = guard.as_ref().ok_or_else(|| js_err("this recommender was disposed"))?;
-            let out = rec.recommend(&history, &scene, k, &exclude).await.map_err(js_err)?;
-            to_js(&out)
+            let events = history.events(rec)?;
+            let ranked = rec.recommend_events(&events, scene, k, &indices(&exclude)).await.map_err(js_err)?;
+            let items: Vec<u32> = ranked.iter().map(|r| r.item as u32).collect();
+            let scores: Vec<f32> = ranked.iter().map(|r| r.score).collect();
+            let because_items: Vec<i32> = ranked.iter().map(|r| r.because.map_or(-1, |(i, _)| i as i32)).collect();
+            let because_scenes: Vec<i32> = ranked.iter().map(|r| r.because.map_or(-1, |(_, s)| s as i32)).collect();
+            object(&[
+                ("items", Uint32Array::from(items.as_slice()).into()),
+                ("scores", Float32Array::from(scores.as_slice()).into()),
+                ("becauseItems", Int32Array::from(because_items.as_slice()).into()),
+                ("becauseScenes", Int32Array::from(because_scenes.as_slice()).into()),
+            ])
         })
     }
 
-    /// Resolves to a `Float32Array` of fusion scores for `items` (item ids).
-    pub fn score(&self, history: JsValue, scene: String, items: JsValue) -> Promise {
+    /// Resolves to a `Float32Array` of fusion scores for item indices `items` in scene index `scene`.
+    pub fn score(&self, history: History, scene: usize, items: Vec<u32>) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let history: Vec<HistoryEvent> = from_js(history, "history")?;
-            let items: Vec<String> = from_js(items, "items")?;
             let guard = inner.try_borrow().map_err(|_| js_err("busy: wait for the running fine-tune to finish"))?;
             let rec = guard.as_ref().ok_or_else(|| js_err("this recommender was disposed"))?;
-            let scores = rec.score(&history, &scene, &items).await.map_err(js_err)?;
-            Ok(js_sys::Float32Array::from(scores.as_slice()).into())
+            let events = history.events(rec)?;
+            let scores = rec.score_events(&events, scene, &indices(&items)).await.map_err(js_err)?;
+            Ok(Float32Array::from(scores.as_slice()).into())
         })
     }
 
@@ -130,11 +185,10 @@ impl Engine {
     /// all optional). Ranking keeps the current weights until `fineTuneCommit`. The caller
     /// drives the run with `fineTuneStep`, so it can report progress and cancel in between.
     #[wasm_bindgen(js_name = fineTuneBegin)]
-    pub fn fine_tune_begin(&self, history: JsValue, options: JsValue) -> Result<(), JsValue> {
-        let history: Vec<HistoryEvent> = from_js(history, "history")?;
+    pub fn fine_tune_begin(&self, history: History, options: JsValue) -> Result<(), JsValue> {
         let options: FineTuneOptions =
             if options.is_undefined() || options.is_null() { FineTuneOptions::default() } else { from_js(options, "options")? };
-        let run = with_engine(&self.inner, |r| r.begin_fine_tune(&history, &options))?.map_err(js_err)?;
+        let run = with_engine(&self.inner, |r| r.begin_fine_tune_events(&history.events(r)?, &options).map_err(js_err))??;
         let mut slot = self.run.try_borrow_mut().map_err(|_| js_err("busy: a fine-tuning step is running"))?;
         if slot.is_some() {
             return Err(js_err("a fine-tune is already running: commit or cancel it first"));

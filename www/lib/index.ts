@@ -11,6 +11,7 @@
  * `LocalStore` keeps the history and personal weights in IndexedDB (see storage.ts).
  */
 
+import { CatalogIndex, historyBuffers, type RankedIndices } from "./encode.js";
 import type { Call, LoadArgs, Reply } from "./protocol.js";
 import type {
   Backend,
@@ -147,6 +148,7 @@ export class Recommender {
   private files: ModelFiles;
   private assetBase: string;
   private disposed = false;
+  private index: CatalogIndex;
   readonly backend: Backend;
   readonly catalog: Catalog;
   /** Why `backend` was chosen. */
@@ -158,6 +160,7 @@ export class Recommender {
     this.assetBase = assetBase;
     this.backend = backend;
     this.catalog = catalog;
+    this.index = new CatalogIndex(catalog);
     this.reason = reason;
   }
 
@@ -200,11 +203,13 @@ export class Recommender {
       progress({ status: "ready", backend: "cpu", reason: why });
       return new Recommender(cpu.client, files, assetBase, "cpu", cpu.catalog, why);
     }
+    const index = new CatalogIndex(cpu.catalog);
     const probe = Recommender.probe(cpu.catalog);
+    const call = (client: WorkerClient) => client.call("recommend", { ...probe, history: index.history(probe.history) }).done;
     const time = async (client: WorkerClient, backend: Backend) => {
-      await client.call("recommend", probe).done; // warm-up
+      await call(client); // warm-up
       const t0 = performance.now();
-      await client.call("recommend", probe).done;
+      await call(client);
       const ms = performance.now() - t0;
       progress({ status: "measure", backend, ms });
       return ms;
@@ -220,13 +225,17 @@ export class Recommender {
   /** A representative ranking request for the speed measurement. */
   private static probe(catalog: Catalog) {
     const history = catalog.items.slice(0, 20).map((item, i) => ({ itemId: item.id, scene: catalog.scenes[item.scene], time: i }));
-    return { history, scene: catalog.scenes[0], k: 20, exclude: [] };
+    return { history, scene: 0, k: 20, exclude: new Uint32Array() };
   }
 
   /** Runs a call; if the wasm instance trapped or the worker died, starts a fresh one for the next call. */
-  private async run<T>(method: Call["method"], args: any, onProgress?: (p: any) => void, onStart?: (id: number) => void): Promise<T> {
+  private async run<T>(
+    method: Call["method"],
+    args: any,
+    { onProgress, onStart, transfer }: { onProgress?: (p: any) => void; onStart?: (id: number) => void; transfer?: Transferable[] } = {},
+  ): Promise<T> {
     if (this.disposed) throw new Error("this recommender was disposed");
-    const { id, done } = this.client.call<T>(method, args, onProgress);
+    const { id, done } = this.client.call<T>(method, args, onProgress, transfer);
     onStart?.(id);
     try {
       return await done;
@@ -242,13 +251,20 @@ export class Recommender {
   }
 
   /** The top `k` items of `scene` for this history, each with a score and an explanation. */
-  recommend({ history, scene, k = 20, exclude = [] }: RecommendOptions): Promise<Recommendation[]> {
-    return this.run("recommend", { history, scene, k, exclude });
+  async recommend({ history, scene, k = 20, exclude = [] }: RecommendOptions): Promise<Recommendation[]> {
+    if (this.disposed) throw new Error("this recommender was disposed");
+    const h = this.index.history(history);
+    const args = { history: h, scene: this.index.scene(scene), k, exclude: this.index.itemIds(exclude, "exclude") };
+    const ranked = await this.run<RankedIndices>("recommend", args, { transfer: [...historyBuffers(h), args.exclude.buffer] });
+    return this.index.recommendations(ranked);
   }
 
   /** Fusion scores of the given items for this history in `scene`. */
-  score(history: HistoryEvent[], scene: string, items: string[]): Promise<Float32Array> {
-    return this.run("score", { history, scene, items });
+  async score(history: HistoryEvent[], scene: string, items: string[]): Promise<Float32Array> {
+    if (this.disposed) throw new Error("this recommender was disposed");
+    const h = this.index.history(history);
+    const args = { history: h, scene: this.index.scene(scene), items: this.index.itemIds(items, "items") };
+    return this.run("score", args, { transfer: [...historyBuffers(h), args.items.buffer] });
   }
 
   /** Fine-tunes on the device; cancel with `signal` (the previous weights are then kept). */
@@ -260,7 +276,12 @@ export class Recommender {
     try {
       // Unset options are left out, so the engine's defaults apply (one place: FineTuneOptions).
       const options = Object.fromEntries(Object.entries({ steps, batch, learningRate, seed }).filter(([, v]) => v !== undefined));
-      const result = await this.run<FineTuneResult>("fineTune", { history, options }, onProgress, (id) => (running = id));
+      const h = this.index.history(history);
+      const result = await this.run<FineTuneResult>("fineTune", { history: h, options }, {
+        onProgress,
+        onStart: (id) => (running = id),
+        transfer: historyBuffers(h),
+      });
       if (result.completed) this.files = { ...this.files, weights: await this.exportWeights() };
       return result;
     } finally {

@@ -5,11 +5,14 @@
  * reaches the page and a cancel message is seen before the next step.
  */
 
+import type { HistoryColumns } from "./encode.js";
 import type { Call, LoadArgs, Reply } from "./protocol.js";
 
 declare const self: DedicatedWorkerGlobalScope;
 
 let engine: any = null;
+/** The loaded artifact's bindings (for its `History` class). */
+let bindings: any = null;
 const cancelled = new Set<number>();
 
 function reply(message: Reply, transfer: Transferable[] = []) {
@@ -21,15 +24,18 @@ async function load(args: LoadArgs) {
   const mod = await import(/* @vite-ignore */ new URL(name, args.assetBase).href);
   await mod.default();
   engine?.free?.();
+  bindings = mod;
   engine = await mod.Engine.create(args.weights, args.catalog, args.itemText, args.backend);
   return { backend: engine.backend, catalog: engine.catalog() };
 }
 
+/** The engine's `History` (consumed by the call it is passed to) from the page's columns. */
+const history = (h: HistoryColumns) => new bindings.History(h.items, h.scenes, h.actions, h.times);
+
 const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 async function fineTune(id: number, args: any) {
-  const { history, options } = args;
-  engine.fineTuneBegin(history, options);
+  engine.fineTuneBegin(history(args.history), args.options);
   const losses: number[] = [];
   try {
     for (;;) {
@@ -66,10 +72,11 @@ self.onmessage = async (event: MessageEvent<Call>) => {
         value = await load(args);
         break;
       case "recommend":
-        value = await engine.recommend(args.history, args.scene, args.k, args.exclude);
+        value = await engine.recommend(history(args.history), args.scene, args.k, args.exclude);
+        transfer.push(value.items.buffer, value.scores.buffer, value.becauseItems.buffer, value.becauseScenes.buffer);
         break;
       case "score":
-        value = await engine.score(args.history, args.scene, args.items);
+        value = await engine.score(history(args.history), args.scene, args.items);
         transfer.push(value.buffer);
         break;
       case "fineTune":

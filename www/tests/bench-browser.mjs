@@ -1,6 +1,6 @@
 // The browser benchmark: in one headless Chromium run, load time, ranking 1k / 10k candidates
 // and one fine-tuning step (batch 64), on CPU wasm and on WebGPU; the same rankings natively on
-// flex for reference; the same rankings by the TensorFlow.js peer (tfjs-peer.mjs); wasm sizes;
+// flex for reference; the same rankings by the TensorFlow.js peer (bench-ranking.mjs); wasm sizes;
 // the demo page's first-recommendations and click latencies. Prints the figures and writes bench/results/browser.json.
 //
 // Run through scripts/bench-browser.sh, which builds pkg/ and the models this reads:
@@ -13,10 +13,12 @@ import { join } from "node:path";
 import { serve } from "../serve.mjs";
 import { launch } from "./browser.mjs";
 import { measureDemo } from "./bench-demo.mjs";
-import { measureTfjs } from "./bench-tfjs.mjs";
+import { measureRanking } from "./bench-ranking.mjs";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const REPEAT = 9;
+/** Rounds of the interleaved CPU ranking comparison (bench-ranking.mjs). */
+const ROUNDS = 15;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function synthRequest(n) {
@@ -25,10 +27,11 @@ function synthRequest(n) {
   return { history, scene: "all", k: 10, exclude: [] };
 }
 
-function nativeRankMs(n) {
+/** Native flex: ms per ranking, median of `repeat` calls in a fresh `scenerec rank` process. */
+function nativeRankMs(n, repeat) {
   const path = join(ROOT, `runs/synth-${n}-request.json`);
   writeFileSync(path, JSON.stringify(synthRequest(n)));
-  const args = ["rank", "--model", join(ROOT, `runs/synth-${n}`), "--request", path, "--repeat", String(REPEAT)];
+  const args = ["rank", "--model", join(ROOT, `runs/synth-${n}`), "--request", path, "--repeat", String(repeat)];
   const run = spawnSync(process.env.SCENEREC_BIN, args, { encoding: "utf8" });
   const ms = /rank_ms ([\d.]+)/.exec(run.stderr)?.[1];
   if (run.status !== 0 || !ms) throw new Error(`native ranking failed: ${run.stderr}`);
@@ -40,8 +43,12 @@ function sizes(artifact) {
   return { raw: wasm.length, gzip: gzipSync(wasm, { level: 9 }).length };
 }
 
-/** Figures for one device; `repeat` runs per median (SwiftShader WebGPU gets fewer: it is slow). */
-async function measure(page, device, repeat) {
+/**
+ * Load time and one fine-tuning step on `device`, plus ranking times where `rank` (the CPU
+ * rankings are timed in bench-ranking.mjs, interleaved with TF.js). `repeat` runs per median;
+ * SwiftShader WebGPU gets fewer: it is slow.
+ */
+async function measure(page, device, repeat, rank) {
   return page.evaluate(
     async ({ device, repeat, requests }) => {
       const { Recommender } = await import("/pkg/index.js");
@@ -60,7 +67,7 @@ async function measure(page, device, repeat) {
       out.load_ms = med(loads.slice(1));
       for (const [n, request] of Object.entries(requests)) {
         const synth = await Recommender.load({ model: `/runs/synth-${n}/`, device });
-        for (let i = 0; i < 10; i++) await synth.recommend(request); // warm-up (V8 tiers wasm up as it runs)
+        for (let i = 0; i < 3; i++) await synth.recommend(request); // warm-up
         const times = [];
         for (let i = 0; i < repeat; i++) {
           const t0 = performance.now();
@@ -84,7 +91,7 @@ async function measure(page, device, repeat) {
       }
       return out;
     },
-    { device, repeat, requests },
+    { device, repeat, requests: rank ? requests : {} },
   );
 }
 
@@ -93,14 +100,15 @@ const server = await serve(ROOT);
 const browser = await launch();
 const page = await browser.newPage({ bypassCSP: true });
 await page.goto(`${server.url}/www/tests/blank.html`);
+const ranking = await measureRanking(browser, server.url, requests, ROUNDS, nativeRankMs);
 const results = {
   chromium: browser.version(),
   command: "scripts/bench-browser.sh",
-  note: "medians of 9 runs after 10 warm-up runs (3 and 2 on WebGPU); ranking = recommend(k = 10) over every candidate from a 50-event history, page → worker → wasm and back (TF.js: on the page, no worker); fine-tune step = one Adam step on 64 samples of the history. WebGPU here is Chromium's SwiftShader software adapter: correctness only, not speed.",
-  cpu: await measure(page, "cpu", REPEAT),
-  webgpu: await measure(page, "webgpu", 3),
-  native_flex: { rank_1k_ms: nativeRankMs(1000), rank_10k_ms: nativeRankMs(10000) },
-  tfjs: await measureTfjs(browser, server.url, requests, REPEAT),
+  note: "ranking = recommend(k = 10) over every candidate from a 50-event history, page → worker → wasm and back (TF.js: on the page, no worker). CPU ranking: scenerec, TF.js wasm and native flex (a `scenerec rank` process per round) take turns in 15 rounds of 10 calls, after 10 warm-up calls in the browser; each figure is the median over rounds of the time per call (mean per round in the browser, median per process natively; TF.js cpu: 5 rounds). Load and fine-tune step (one Adam step on 64 samples of the history): medians of 9 (WebGPU: 3). WebGPU here is Chromium's SwiftShader software adapter: correctness only, not speed.",
+  cpu: { ...(await measure(page, "cpu", REPEAT, false)), ...ranking.ours },
+  webgpu: await measure(page, "webgpu", 3, true),
+  native_flex: ranking.native,
+  tfjs: ranking.tfjs,
   wasm_bytes: { cpu: sizes("cpu"), webgpu: sizes("webgpu") },
   demo: await measureDemo(browser, ROOT, REPEAT),
 };

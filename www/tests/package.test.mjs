@@ -123,6 +123,9 @@ test("cpu: every bad input rejects with an Error and the next call works", async
     out.nanTime = await attempt(() => rec.recommend({ history: [{ ...history[0], time: NaN }], scene: "Comedy" }));
     out.hugeHistory = await attempt(() => rec.recommend({ history: Array(10001).fill(history[0]), scene: "Comedy" }));
     out.notAnArray = await attempt(() => rec.recommend({ history: "oops", scene: "Comedy" }));
+    out.notAnEvent = await attempt(() => rec.recommend({ history: [history[0], null], scene: "Comedy" }));
+    out.badAction = await attempt(() => rec.recommend({ history: [{ ...history[0], action: "hate" }], scene: "Comedy" }));
+    out.unknownExclude = await attempt(() => rec.recommend({ history, scene: "Comedy", exclude: ["nope"] }));
     out.badFineTune = await attempt(() => rec.fineTune({ history, learningRate: -1 }));
     out.okAfterAll = await ok();
     const weights = await rec.exportWeights();
@@ -147,6 +150,9 @@ test("cpu: every bad input rejects with an Error and the next call works", async
   assert.match(results.nanTime, /time/);
   assert.match(results.hugeHistory, /at most 10000/);
   assert.match(results.notAnArray, /history/);
+  assert.match(results.notAnEvent, /history\[1\] is not an event/);
+  assert.match(results.badAction, /`hate` is not `like` or `interact`/);
+  assert.match(results.unknownExclude, /unknown item `nope` in exclude/);
   assert.match(results.badFineTune, /learning rate/);
   assert.match(results.truncated, /truncated|catalogue/);
   assert.match(results.mismatched, /shape mismatch|catalogue|item text/);

@@ -1,7 +1,8 @@
 // The TensorFlow.js peer of the browser benchmark: the same scenerec model with the same weights
 // (read from `scenerec tensors`), ranking the same way — interest vector from the history, `u·v`
 // over the catalogue with exclusions, the fusion head over the best 100 — written with TF.js ops,
-// so that TF.js (wasm or cpu backend) can be timed on exactly our work. The benchmark checks its
+// with the same shortcuts (last layer for the last position only, the head's first layer split
+// per input block), so that TF.js (wasm or cpu backend) can be timed on exactly our work. The benchmark checks its
 // top items and scores against scenerec's before timing it.
 //
 // `tf` is the global of @tensorflow/tfjs 4.22; `base` an exported model directory that also
@@ -102,16 +103,20 @@ export async function loadPeer(tf, base) {
       .add(tf.gather(enc.gap, tf.tensor1d(gaps, "int32")))
       .add(tf.gather(enc.position, int((_, j) => len - 1 - j)));
     x = layerNorm(x, enc.inputNorm);
-    const causal = tf.linalg.bandPart(tf.ones([len, len]), -1, 0).sub(1).mul(1e30);
-    for (const L of layers) {
+    // Like scenerec's `last_states`: the last layer computes only the last position (queries
+    // `rows`), which attends to all `len` events.
+    layers.forEach((L, l) => {
+      const rows = l === layers.length - 1 ? 1 : len;
       const h = layerNorm(x, L.attnNorm);
-      const [q, k, v] = [split(dense(h, L.q), len), split(dense(h, L.k), len), split(dense(h, L.v), len)];
+      const hq = h.slice([len - rows, 0], [rows, cfg.dim]);
+      const [q, k, v] = [split(dense(hq, L.q), rows), split(dense(h, L.k), len), split(dense(h, L.v), len)];
+      const causal = tf.linalg.bandPart(tf.ones([len, len]), -1, 0).sub(1).mul(1e30).slice([len - rows, 0], [rows, len]);
       const weights = tf.softmax(q.matMul(k, false, true).div(Math.sqrt(dk)).add(causal));
-      const context = weights.matMul(v).transpose([1, 0, 2]).reshape([len, cfg.dim]);
-      x = x.add(dense(context, L.o));
+      const context = weights.matMul(v).transpose([1, 0, 2]).reshape([rows, cfg.dim]);
+      x = x.slice([len - rows, 0], [rows, cfg.dim]).add(dense(context, L.o));
       x = x.add(dense(gelu(dense(layerNorm(x, L.ffNorm), L.inner)), L.outer));
-    }
-    const state = layerNorm(x.slice([len - 1, 0], [1, cfg.dim]), enc.outputNorm);
+    });
+    const state = layerNorm(x.slice([x.shape[0] - 1, 0], [1, cfg.dim]), enc.outputNorm);
     const s = tf.tensor1d([scene], "int32");
     const gate = tf.sigmoid(dense(tf.concat([state, tf.gather(enc.targetScene, s)], 1), enc.gate)).mul(2);
     return state.mul(gate).add(tf.gather(enc.shift, s));
@@ -129,12 +134,14 @@ export async function loadPeer(tf, base) {
       const u = userVector(history, s);
       const scores = u.matMul(tableT).reshape([n]).add(tf.tensor1d(mask));
       const { indices } = tf.topk(scores, rerank);
-      const users = u.tile([rerank, 1]);
       const items = tf.gather(table, indices);
-      const prod = users.mul(items);
-      const hs = tf.gather(head.scene, tf.fill([rerank], s, "int32"));
-      const mlp = dense(tf.relu(dense(tf.concat([users, items, prod, hs], 1), head.hidden)), head.out).reshape([rerank]);
-      return [indices, prod.sum(1).add(mlp)];
+      // Like scenerec's `forward_grouped`: the head's first layer split by input block
+      // [u; v; u⊙v; scene], the user's and scene's blocks once, (u⊙v)·W as v·(diag(u)·W).
+      const [wu, wv, wp, ws] = tf.split(head.hidden[0], 4, 0);
+      const perUser = u.matMul(wu).add(tf.gather(head.scene, tf.tensor1d([s], "int32")).matMul(ws)).add(head.hidden[1]);
+      const hidden = items.matMul(wv.add(u.reshape([cfg.dim, 1]).mul(wp))).add(perUser);
+      const mlp = dense(tf.relu(hidden), head.out).reshape([rerank]);
+      return [indices, items.matMul(u.reshape([cfg.dim, 1])).reshape([rerank]).add(mlp)];
     });
     const [idx, score] = await Promise.all([top.data(), logits.data()]);
     top.dispose();
