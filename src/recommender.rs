@@ -219,11 +219,9 @@ impl Recommender {
             events.push(Event {
                 item: self.item_at(h.items[i] as usize, &format!("history[{i}]"))? as u32,
                 scene: self.scene_at(h.scenes[i] as usize)?,
-                action: match h.actions[i] {
-                    0 => Action::Interact,
-                    1 => Action::Like,
-                    other => return Err(Error::Input(format!("history[{i}].action code {other} is not 0 (interact) or 1 (like)"))),
-                },
+                action: Action::from_code(h.actions[i]).ok_or_else(|| {
+                    Error::Input(format!("history[{i}].action code {} is not 0 (interact) or 1 (like)", h.actions[i]))
+                })?,
                 time: h.times[i] as i64,
                 rating: None,
             });

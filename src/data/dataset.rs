@@ -35,6 +35,11 @@ impl Action {
             _ => Action::Interact,
         }
     }
+
+    /// The action with this numeric code (its `repr`, as the browser passes it), if any.
+    pub fn from_code(code: u8) -> Option<Self> {
+        [Action::Interact, Action::Like].into_iter().find(|a| *a as u8 == code)
+    }
 }
 
 /// One interaction in a user's history.

@@ -10,7 +10,7 @@
 // overlapping call fail cleanly with "busy" (`try_borrow`) instead of racing.
 #![allow(clippy::await_holding_refcell_ref)]
 
-use std::cell::RefCell;
+use std::cell::{Ref, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Float32Array, Int32Array, Object, Promise, Reflect, Uint8Array, Uint32Array};
@@ -97,11 +97,17 @@ struct StepReport {
     done: bool,
 }
 
+const BUSY_TUNING: &str = "busy: wait for the running fine-tune to finish";
+
+/// The engine, or a clean failure when it is disposed or borrowed (`busy` says by what).
+fn engine<'a>(inner: &'a Shared, busy: &str) -> Result<Ref<'a, Recommender>, JsValue> {
+    let guard = inner.try_borrow().map_err(|_| js_err(busy))?;
+    Ref::filter_map(guard, Option::as_ref).map_err(|_| js_err("this recommender was disposed"))
+}
+
 /// Runs `f` on the engine, failing cleanly when it is disposed or busy.
 fn with_engine<T>(inner: &Shared, f: impl FnOnce(&Recommender) -> T) -> Result<T, JsValue> {
-    let guard = inner.try_borrow().map_err(|_| js_err("busy: wait for the running fine-tune to finish"))?;
-    let rec = guard.as_ref().ok_or_else(|| js_err("this recommender was disposed"))?;
-    Ok(f(rec))
+    Ok(f(&*engine(inner, BUSY_TUNING)?))
 }
 
 async fn device_for(kind: &str) -> Result<burn::tensor::Device, JsValue> {
@@ -152,9 +158,8 @@ impl Engine {
     pub fn recommend(&self, history: History, scene: usize, k: usize, exclude: Vec<u32>) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let guard = inner.try_borrow().map_err(|_| js_err("busy: wait for the running fine-tune to finish"))?;
-            let rec = guard.as_ref().ok_or_else(|| js_err("this recommender was disposed"))?;
-            let events = history.events(rec)?;
+            let rec = engine(&inner, BUSY_TUNING)?;
+            let events = history.events(&rec)?;
             let ranked = rec.recommend_events(&events, scene, k, &indices(&exclude)).await.map_err(js_err)?;
             let items: Vec<u32> = ranked.iter().map(|r| r.item as u32).collect();
             let scores: Vec<f32> = ranked.iter().map(|r| r.score).collect();
@@ -173,9 +178,8 @@ impl Engine {
     pub fn score(&self, history: History, scene: usize, items: Vec<u32>) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let guard = inner.try_borrow().map_err(|_| js_err("busy: wait for the running fine-tune to finish"))?;
-            let rec = guard.as_ref().ok_or_else(|| js_err("this recommender was disposed"))?;
-            let events = history.events(rec)?;
+            let rec = engine(&inner, BUSY_TUNING)?;
+            let events = history.events(&rec)?;
             let scores = rec.score_events(&events, scene, &indices(&items)).await.map_err(js_err)?;
             Ok(Float32Array::from(scores.as_slice()).into())
         })
@@ -231,8 +235,7 @@ impl Engine {
     pub fn export_weights(&self) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let guard = inner.try_borrow().map_err(|_| js_err("busy: another call is running"))?;
-            let rec = guard.as_ref().ok_or_else(|| js_err("this recommender was disposed"))?;
+            let rec = engine(&inner, "busy: another call is running")?;
             let bytes = rec.export_weights().await.map_err(js_err)?;
             Ok(Uint8Array::from(bytes.as_slice()).into())
         })

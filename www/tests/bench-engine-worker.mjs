@@ -2,21 +2,10 @@
 // page ↔ worker round trip the package adds: the ranking cost comparable to native flex.
 // Messages: {load: n} → loads runs/synth-n; {n, request, calls} → mean ms per recommend call
 // (the history resolved to catalogue indices once, as the package's page side does per call).
+import { CatalogIndex } from "/pkg/encode.js";
+
 let mod;
 const engines = {};
-
-function columns(engine, request) {
-  const catalog = engine.catalog();
-  const items = new Map(catalog.items.map((it, i) => [it.id, i]));
-  const h = request.history;
-  return {
-    items: Uint32Array.from(h, (e) => items.get(e.itemId)),
-    scenes: Uint32Array.from(h, (e) => catalog.scenes.indexOf(e.scene)),
-    actions: Uint8Array.from(h, (e) => (e.action === "like" ? 1 : 0)),
-    times: Float64Array.from(h, (e) => e.time),
-    scene: catalog.scenes.indexOf(request.scene),
-  };
-}
 
 self.onmessage = async ({ data }) => {
   try {
@@ -29,9 +18,9 @@ self.onmessage = async ({ data }) => {
       return;
     }
     const { n, request, calls } = data;
-    const c = columns(engines[n], request);
-    const exclude = new Uint32Array();
-    const call = () => engines[n].recommend(new mod.History(c.items, c.scenes, c.actions, c.times), c.scene, request.k, exclude);
+    const index = new CatalogIndex(engines[n].catalog());
+    const [h, scene, exclude] = [index.history(request.history), index.scene(request.scene), index.itemIds(request.exclude, "exclude")];
+    const call = () => engines[n].recommend(new mod.History(h.items, h.scenes, h.actions, h.times), scene, request.k, exclude);
     const t0 = performance.now();
     for (let i = 0; i < calls; i++) await call();
     self.postMessage({ ok: true, ms: (performance.now() - t0) / calls });
