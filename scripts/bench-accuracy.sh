@@ -1,11 +1,37 @@
 #!/usr/bin/env bash
-# The accuracy benchmark: popularity, scenerec, scenerec without LM features, scenerec trained
-# per scene, and cold start, on ML-1M with full ranking. Writes bench/results/accuracy.{json,md}.
-# Takes about an hour on 2 cores (five trainings); the main model's weights are left in
-# runs/bench/scenerec/best.weights (copy them to models/default.weights to ship them).
+# The accuracy benchmark on ML-1M (see README "Accuracy"): every model and peer in three tracks,
+# cold start and on-device fine-tuning. Writes bench/results/accuracy.{json,md}.
+#
+#   scripts/bench-accuracy.sh                 every part, then the merge (about 3 hours on 2 cores)
+#   scripts/bench-accuracy.sh sasrec,peers    only these parts (the others' last results are kept)
+#
+# Parts: peers, sasrec, scenerec, no-lm, per-scene, cold-start, fine-tune (it needs scenerec's
+# model). Each part runs in its own single-threaded process (on these 2 cores two one-thread
+# trainings side by side finish sooner than one after the other with two threads each), in two
+# lanes; each leaves its results in runs/bench/parts/ and its log in runs/bench/logs/. The main
+# model's weights are left in runs/bench/scenerec/best.weights (copy them to
+# models/default.weights to ship them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/prepare-data.sh
+export RAYON_NUM_THREADS=1
+mkdir -p runs/bench/logs
+wanted=",${1:-peers,sasrec,scenerec,no-lm,per-scene,cold-start,fine-tune},"
+part() {
+  [[ "$wanted" == *",$1,"* ]] || return 0
+  echo "$(date +%T) part $1 (log: runs/bench/logs/$1.log)"
+  "$SCENEREC_BIN" bench --data data/ml-1m --config configs/default.json --out bench/results \
+    --runs runs/bench --parts "$1" --command "scripts/bench-accuracy.sh" > "runs/bench/logs/$1.log" 2>&1 \
+    || { echo "part $1 failed: see runs/bench/logs/$1.log" >&2; return 1; }
+}
+# Two lanes of about equal length; fine-tuning waits for the scenerec part's model.
+(part scenerec && part no-lm && part cold-start) & lane_a=$!
+(part peers && part sasrec && part per-scene) & lane_b=$!
+status=0
+wait "$lane_a" || status=1
+wait "$lane_b" || status=1
+part fine-tune || status=1
 "$SCENEREC_BIN" bench --data data/ml-1m --config configs/default.json --out bench/results \
-  --runs runs/bench --command "scripts/bench-accuracy.sh"
+  --runs runs/bench --parts none --command "scripts/bench-accuracy.sh"
+exit "$status"

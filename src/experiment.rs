@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::data::protocol::{Filter, Split, filter, leave_one_out};
 use crate::data::Dataset;
 use crate::embed::{EmbeddingCache, LM_DIM};
-use crate::eval::{EvalSetup, item_users};
+use crate::eval::{EvalSetup, Track, item_users};
 use crate::model::ItemFeatures;
 use crate::train::TrainInput;
 use crate::Result;
@@ -60,6 +60,7 @@ impl Prepared {
             histories: &self.data.histories,
             train_len: &self.split.train_len,
             valid: &self.split.valid,
+            valid_tracks: &Track::ALL,
         }
     }
 

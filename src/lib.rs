@@ -8,9 +8,11 @@
 //! - [`train`]: the hand-written training loop (loss, Adam, early stopping, checkpoints).
 //! - [`rank`]: scoring, top-K with exclusions, retrieval + re-ranking.
 //! - [`metrics`]: HR, NDCG, AUC, coverage, diversity, novelty.
-//! - [`eval`]: the full-ranking evaluation that produces those metrics per scene.
+//! - [`eval`]: the full-ranking evaluation in three tracks that produces those metrics per scene.
+//! - [`peers`]: the baselines the benchmark compares with (popularity, Markov, ItemKNN, SASRec).
 //! - [`store`]: versioned, validated weights files.
 //! - [`recommender`]: the on-device recommender the browser runs (rank, fine-tune, export).
+//! - [`fine_tune`]: on-device fine-tuning of one user's copy of the model.
 //! - [`embed`]: language-model text embeddings of items (native only).
 //! - [`bench`]: the accuracy benchmark (baselines and ablations).
 //! - `wasm`: the `#[wasm_bindgen]` wrappers (wasm32 builds with the `wasm` feature only).
@@ -19,8 +21,10 @@ pub mod backend;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod fine_tune;
 pub mod metrics;
 pub mod model;
+pub mod peers;
 pub mod rank;
 pub mod recommender;
 pub mod rng;

@@ -20,7 +20,7 @@ pub fn ndcg(rank: usize, k: usize) -> f64 {
 
 /// AUC of one query: the fraction of the other `candidates - 1` items ranked below the target.
 pub fn auc(rank: usize, candidates: usize) -> f64 {
-    if candidates <= 1 { 1.0 } else { (candidates - rank) as f64 / (candidates - 1) as f64 }
+    if candidates <= 1 { 1.0 } else { candidates.saturating_sub(rank) as f64 / (candidates - 1) as f64 }
 }
 
 /// Intra-list diversity: mean pairwise distance `1 - Jaccard(genres)` over the list.
@@ -70,16 +70,17 @@ pub struct TopList<'a> {
 }
 
 impl Accumulator {
-    /// Adds one query: the target's 1-based `rank` among `candidates`, and the top of the list
-    /// (for coverage, diversity and novelty: pass `None` when those are not wanted).
-    pub fn add(&mut self, rank: usize, candidates: usize, list: Option<TopList<'_>>) {
+    /// Adds one query: the target's 1-based `rank` among `candidates` (`None`: the target was
+    /// not a candidate, a miss on every metric), and the top of the list (for coverage,
+    /// diversity and novelty: pass `None` when those are not wanted).
+    pub fn add(&mut self, rank: Option<usize>, candidates: usize, list: Option<TopList<'_>>) {
         self.queries += 1;
         let mut put = |k: String, v: f64| *self.sums.entry(k).or_default() += v;
         for k in KS {
-            put(format!("hr@{k}"), hit(rank, k));
-            put(format!("ndcg@{k}"), ndcg(rank, k));
+            put(format!("hr@{k}"), rank.map_or(0.0, |r| hit(r, k)));
+            put(format!("ndcg@{k}"), rank.map_or(0.0, |r| ndcg(r, k)));
         }
-        put("auc".into(), auc(rank, candidates));
+        put("auc".into(), rank.map_or(0.0, |r| auc(r, candidates)));
         if let Some(TopList { items, genres, item_users, n_users }) = list {
             put(format!("diversity@{LIST_K}"), intra_list_diversity(items, genres));
             put(format!("novelty@{LIST_K}"), novelty(items, item_users, n_users));
@@ -142,8 +143,8 @@ mod tests {
         let genres = vec![vec![0]; 4];
         let users = vec![1u32; 4];
         let mut acc = Accumulator::default();
-        acc.add(1, 4, Some(TopList { items: &[0, 1], genres: &genres, item_users: &users, n_users: 4 }));
-        acc.add(3, 4, Some(TopList { items: &[1, 2], genres: &genres, item_users: &users, n_users: 4 }));
+        acc.add(Some(1), 4, Some(TopList { items: &[0, 1], genres: &genres, item_users: &users, n_users: 4 }));
+        acc.add(Some(3), 4, Some(TopList { items: &[1, 2], genres: &genres, item_users: &users, n_users: 4 }));
         let m = acc.finish(4);
         close(m["hr@5"], 1.0);
         close(m["ndcg@5"], 0.75);
@@ -152,5 +153,9 @@ mod tests {
         close(m["diversity@10"], 0.0);
         close(m["novelty@10"], 2.0);
         assert_eq!(acc.queries(), 2);
+        acc.add(None, 4, None);
+        let m = acc.finish(4);
+        close(m["hr@5"], 2.0 / 3.0);
+        close(m["auc"], (1.0 + 1.0 / 3.0) / 3.0);
     }
 }

@@ -23,14 +23,21 @@ pub struct Ranking {
 }
 
 impl Ranking {
-    /// A ranking by plain scores (no re-ranking), with `excluded[i]` items removed.
+    /// A ranking by plain scores (no re-ranking), with `excluded[i]` items removed. The head is
+    /// the best `head_len` items and every item tied with the last of them, so that no tie is
+    /// split between the head and the rest by an arbitrary tie-break.
     pub fn from_scores(mut scores: Vec<f32>, excluded: impl Fn(usize) -> bool, head_len: usize) -> Self {
         for (i, s) in scores.iter_mut().enumerate() {
             if excluded(i) || s.is_nan() {
                 *s = f32::NEG_INFINITY;
             }
         }
-        let head = top_k(&scores, head_len);
+        let mut head = top_k(&scores, head_len);
+        if let Some(&(last, boundary)) = head.last() {
+            let tied = scores.iter().enumerate().filter(|&(i, &s)| s == boundary && i > last);
+            let tied: Vec<(usize, f32)> = tied.map(|(i, &s)| (i, s)).collect();
+            head.extend(tied);
+        }
         Ranking { scores, head }
     }
 
@@ -39,16 +46,21 @@ impl Ranking {
         self.scores.iter().filter(|s| s.is_finite()).count()
     }
 
-    /// 1-based rank of `item` in the final order.
+    /// 1-based rank of `item` in the final order, counting ties against it (pessimistic): an
+    /// item scored the same as others ranks below all of them, so a model cannot gain from
+    /// ties (a constant score ranks every target last).
     pub fn rank_of(&self, item: usize) -> usize {
         if let Some(p) = self.head.iter().position(|&(i, _)| i == item) {
-            return p + 1;
+            let s = self.head[p].1;
+            return self.head.iter().filter(|&&(_, x)| x >= s).count();
         }
         let s = self.scores[item];
-        let in_head = |j: usize| self.head.iter().any(|&(i, _)| i == j);
-        self.head.len()
-            + 1
-            + self.scores.iter().enumerate().filter(|&(j, &x)| x > s && x.is_finite() && !in_head(j)).count()
+        let at_least = |x: f32| x.is_finite() && x >= s;
+        // Items not in the head follow it in retrieval order: count those scored at least as
+        // high, as all such items minus those in the head.
+        let all = self.scores.iter().enumerate().filter(|&(j, &x)| j != item && at_least(x)).count();
+        let in_head = self.head.iter().filter(|&&(i, _)| at_least(self.scores[i])).count();
+        self.head.len() + 1 + all - in_head
     }
 
     /// The best `k` items in the final order, with the score they were ordered by.
@@ -133,7 +145,8 @@ pub async fn rank_batch(
         .collect();
     // Each query's head, padded with item 0 to the longest head (padding logits are unused).
     let r = rankings.iter().map(|q| q.head.len()).max().unwrap_or(0);
-    if r == 0 {
+    if r == 0 || model.head.is_none() {
+        // Nothing to re-rank, or no fusion head (the SASRec peer): the retrieval order is final.
         return Ok(rankings);
     }
     let items: Vec<i64> = rankings
@@ -233,6 +246,24 @@ mod tests {
         assert_eq!(reranked.rank_of(4), 3);
         assert_eq!(reranked.rank_of(0), 4);
         assert_eq!(reranked.top(3), vec![(3, 2.0), (1, 1.0), (4, 0.2)]);
+    }
+
+    #[test]
+    fn ties_count_against_the_target() {
+        // Items 1, 2 and 4 tie; whichever is the target ranks below the other two.
+        let r = Ranking::from_scores(vec![0.9, 0.5, 0.5, 0.1, 0.5], |_| false, 0);
+        for item in [1, 2, 4] {
+            assert_eq!(r.rank_of(item), 4, "item {item}");
+        }
+        assert_eq!(r.rank_of(0), 1);
+        assert_eq!(r.rank_of(3), 5);
+        let constant = Ranking::from_scores(vec![1.0; 6], |i| i == 5, 3);
+        assert!((0..5).all(|i| constant.rank_of(i) == 5), "a constant score ranks every target last");
+        // In the re-ranked head too.
+        let head = Ranking { head: vec![(0, 2.0), (2, 2.0), (1, 1.0)], ..r };
+        assert_eq!(head.rank_of(0), 2);
+        assert_eq!(head.rank_of(2), 2);
+        assert_eq!(head.rank_of(1), 3);
     }
 
     #[test]

@@ -1,36 +1,23 @@
 //! The on-device recommender: what the browser runs, free of any wasm dependency so that it is
-//! tested natively. It holds one user's personal copy of the model, ranks items for a scene from
-//! that user's history, fine-tunes on it, and exports the personal weights.
+//! tested natively. It holds one user's personal copy of the model, ranks items for a scene (or
+//! the whole catalogue) from that user's history, fine-tunes on it ([`crate::fine_tune`]), and
+//! exports the personal weights.
 //!
 //! Every input is validated and every failure is an [`Error`]; tensor reads are async
 //! ([`read_f32`]) because synchronous reads panic under WebGPU in wasm.
 
-use burn::module::{Module, ModuleVisitor, Param, ParamId};
-use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::read_f32;
 use crate::data::batch::history_batch;
 use crate::data::{Action, Catalog, Event};
-use crate::model::{ItemFeatures, ItemTable, ModelConfig, SceneRec};
-use crate::rank::{because, rank_batch};
-use crate::rng::Rng;
+use crate::model::{ItemFeatures, ItemTable, ModelConfig, SceneIndex, SceneRec};
+use crate::rank::{Ranking, because, rank_batch};
 use crate::store::{self, Header};
-use crate::train::loss::{LossOptions, user_loss};
+pub use crate::fine_tune::FineTune;
+pub use crate::fine_tune::{FineTuneOptions, FineTuneReport};
 use crate::{Error, Result};
-
-/// Softmax columns of a fine-tuning step: the batch's targets plus random items, instead of
-/// the whole catalogue. On a real ML-1M slice (tests/recommender.rs: 8 users, the default 30
-/// steps of 64, learning rate 0.01) 1024 columns raised the mean held-out rank 103.6 → 81.1,
-/// 256 columns only → 85.5.
-const FINE_TUNE_COLUMNS: usize = 1024;
-
-/// Fine-tuning learns from at most this many of the most recent events (one sample each).
-pub const FINE_TUNE_SAMPLES: usize = 512;
-
-/// Samples whose encoder states are computed together when fine-tuning starts (bounds memory).
-const STATE_CHUNK: usize = 64;
 
 /// Longest history accepted (the encoder reads the most recent `max_len` events of it).
 pub const MAX_HISTORY: usize = 10_000;
@@ -99,32 +86,7 @@ pub struct Recommendation {
     pub because: Option<Because>,
 }
 
-/// Fine-tuning knobs; the defaults suit one user's history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
-pub struct FineTuneOptions {
-    pub steps: usize,
-    /// History windows per step (random recent crops of the history).
-    pub batch: usize,
-    pub learning_rate: f64,
-    pub seed: u64,
-}
-
-impl Default for FineTuneOptions {
-    fn default() -> Self {
-        FineTuneOptions { steps: 30, batch: 64, learning_rate: 1e-2, seed: 0 }
-    }
-}
-
-/// The loss after each fine-tuning step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FineTuneReport {
-    pub losses: Vec<f32>,
-    /// `false` when the progress callback asked to stop early.
-    pub completed: bool,
-}
-
+#[derive(Clone)]
 pub struct Recommender {
     catalog: Catalog,
     header: Header,
@@ -133,6 +95,8 @@ pub struct Recommender {
     /// The item table (the item tower is not fine-tuned, so it never changes).
     table: ItemTable,
     host_table: Vec<f32>,
+    /// The items by home scene (fine-tuning's scene softmax reads it).
+    scenes: SceneIndex,
     device: Device,
 }
 
@@ -161,7 +125,8 @@ impl Recommender {
         let features = ItemFeatures::new(&catalog, lm, header.model.lm_dim, &vec![true; catalog.len()], device)?;
         let table = model.item_table(&features, None);
         let host_table = read_f32(table.vectors.clone()).await?;
-        Ok(Recommender { catalog, header, model, table, host_table, device: device.clone() })
+        let scenes = features.scenes;
+        Ok(Recommender { catalog, header, model, table, host_table, scenes, device: device.clone() })
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -230,6 +195,14 @@ impl Recommender {
         Ok(events)
     }
 
+    /// The query scene for a scene index, or "any scene" for `None`.
+    fn query_scene(&self, scene: Option<usize>) -> Result<u16> {
+        match scene {
+            Some(s) => self.scene_at(s),
+            None => Ok(self.header.model.any_scene() as u16),
+        }
+    }
+
     fn scene_at(&self, s: usize) -> Result<u16> {
         let n = self.catalog.scenes.len();
         if s < n { Ok(s as u16) } else { Err(Error::Input(format!("scene index {s} is out of range ({n} scenes)"))) }
@@ -240,12 +213,20 @@ impl Recommender {
         if i < n { Ok(i) } else { Err(Error::Input(format!("item index {i} in {what} is out of range ({n} items)"))) }
     }
 
-    /// The top `k` items of `scene` for this history, excluding the history's items and
-    /// `exclude`, each with its fusion score and an explanation.
-    pub async fn recommend(&self, history: &[HistoryEvent], scene: &str, k: usize, exclude: &[String]) -> Result<Vec<Recommendation>> {
+    /// The top `k` items of `scene` (`None`: of the whole catalogue, ranked with the "any
+    /// scene" query) for this history, excluding the history's items and `exclude`, each with
+    /// its fusion score and an explanation.
+    pub async fn recommend(
+        &self,
+        history: &[HistoryEvent],
+        scene: Option<&str>,
+        k: usize,
+        exclude: &[String],
+    ) -> Result<Vec<Recommendation>> {
         let events = self.events(history)?;
         let exclude: Vec<usize> = exclude.iter().map(|id| self.item(id, "exclude")).collect::<Result<_>>()?;
-        let ranked = self.recommend_events(&events, self.scene(scene)? as usize, k, &exclude).await?;
+        let scene = scene.map(|s| self.scene(s).map(usize::from)).transpose()?;
+        let ranked = self.recommend_events(&events, scene, k, &exclude).await?;
         let (items, scenes) = (&self.catalog.items, &self.catalog.scenes);
         Ok(ranked
             .into_iter()
@@ -264,25 +245,16 @@ impl Recommender {
     /// [`recommend`](Recommender::recommend) by catalogue indices: validated `events` (from
     /// [`events`](Recommender::events) or [`events_from`](Recommender::events_from)), scene and
     /// excluded items.
-    pub async fn recommend_events(&self, events: &[Event], scene: usize, k: usize, exclude: &[usize]) -> Result<Vec<Ranked>> {
+    pub async fn recommend_events(&self, events: &[Event], scene: Option<usize>, k: usize, exclude: &[usize]) -> Result<Vec<Ranked>> {
         if k == 0 {
             return Err(Error::Input("k must be at least 1".into()));
         }
-        let s = self.scene_at(scene)?;
-        let mut excluded = vec![false; self.catalog.len()];
-        for e in events {
-            excluded[e.item as usize] = true;
-        }
-        for &i in exclude {
-            excluded[self.item_at(i, "exclude")?] = true;
-        }
-        for (i, item) in self.catalog.items.iter().enumerate() {
-            excluded[i] |= item.scene != s;
-        }
-        let batch = history_batch(&[events], self.catalog.len(), self.header.model.max_len, &self.device);
-        let rerank = k.max(100);
-        let rankings = rank_batch(&self.model, &self.table, &batch, &[s], |_, i| excluded[i], rerank).await?;
-        let top = rankings[0].top(k);
+        // The head re-ranks the model's depth, or all k when more are asked for.
+        let rerank = match self.header.model.rerank {
+            0 => 0,
+            depth => k.max(depth),
+        };
+        let top = self.ranking(events, scene, exclude, rerank).await?.top(k);
         let items: Vec<usize> = top.iter().map(|&(i, _)| i).collect();
         let reasons = because(&self.host_table, self.header.model.dim, events, &items);
         Ok(top
@@ -292,29 +264,58 @@ impl Recommender {
             .collect())
     }
 
-    /// Fusion scores of `items` for this history in `scene`.
-    pub async fn score(&self, history: &[HistoryEvent], scene: &str, items: &[String]) -> Result<Vec<f32>> {
+    /// The whole ranking behind [`recommend_events`](Recommender::recommend_events): every
+    /// candidate (the scene's items, or all for `None`, minus the history and `exclude`) scored,
+    /// the best `rerank` re-ranked by the fusion head.
+    pub async fn ranking(&self, events: &[Event], scene: Option<usize>, exclude: &[usize], rerank: usize) -> Result<Ranking> {
+        let query = self.query_scene(scene)?;
+        let mut excluded = vec![false; self.catalog.len()];
+        for e in events {
+            excluded[e.item as usize] = true;
+        }
+        for &i in exclude {
+            excluded[self.item_at(i, "exclude")?] = true;
+        }
+        if scene.is_some() {
+            for (i, item) in self.catalog.items.iter().enumerate() {
+                excluded[i] |= item.scene != query;
+            }
+        }
+        let batch = history_batch(&[events], self.catalog.len(), self.header.model.max_len, &self.device);
+        let mut rankings = rank_batch(&self.model, &self.table, &batch, &[query], |_, i| excluded[i], rerank).await?;
+        rankings.pop().ok_or_else(|| Error::Backend("ranking returned no result".into()))
+    }
+
+    /// Scores of `items` for this history in `scene` (`None`: "any scene"), as ranking scores them.
+    pub async fn score(&self, history: &[HistoryEvent], scene: Option<&str>, items: &[String]) -> Result<Vec<f32>> {
         let events = self.events(history)?;
-        let s = self.scene(scene)? as usize;
+        let scene = scene.map(|s| self.scene(s).map(usize::from)).transpose()?;
         let idx: Vec<usize> = items.iter().map(|id| self.item(id, "items")).collect::<Result<_>>()?;
-        self.score_events(&events, s, &idx).await
+        self.score_events(&events, scene, &idx).await
     }
 
     /// [`score`](Recommender::score) by catalogue indices.
-    pub async fn score_events(&self, events: &[Event], scene: usize, items: &[usize]) -> Result<Vec<f32>> {
-        let s = self.scene_at(scene)?;
+    pub async fn score_events(&self, events: &[Event], scene: Option<usize>, items: &[usize]) -> Result<Vec<f32>> {
+        let s = self.query_scene(scene)?;
         let idx: Vec<i64> = items.iter().map(|&i| self.item_at(i, "items").map(|i| i as i64)).collect::<Result<_>>()?;
         if idx.is_empty() {
             return Ok(Vec::new());
         }
         let batch = history_batch(&[events], self.catalog.len(), self.header.model.max_len, &self.device);
-        let scene_t = Tensor::from_data(burn::tensor::TensorData::new(vec![s as i64], [1]), &self.device);
+        let scene_t = Tensor::from_data(TensorData::new(vec![s as i64], [1]), &self.device);
         let user = self.model.user_vectors(&self.table, &batch, scene_t);
         let m = idx.len();
-        let rows = Tensor::from_data(burn::tensor::TensorData::new(vec![0i64; m], [m]), &self.device);
-        let scenes = Tensor::from_data(burn::tensor::TensorData::new(vec![s as i64; m], [m]), &self.device);
-        let items_t = Tensor::from_data(burn::tensor::TensorData::new(idx, [m]), &self.device);
-        let logits = self.model.fuse(user.select(0, rows), self.table.vectors.clone().select(0, items_t), scenes);
+        let rows = Tensor::from_data(TensorData::new(vec![0i64; m], [m]), &self.device);
+        let scenes = Tensor::from_data(TensorData::new(vec![s as i64; m], [m]), &self.device);
+        let items_t = Tensor::from_data(TensorData::new(idx, [m]), &self.device);
+        let (users, items) = (user.select(0, rows), self.table.vectors.clone().select(0, items_t));
+        // The score ranking gives: the fusion head's when the model re-ranks with it, else
+        // retrieval's dot product.
+        let logits = if self.header.model.rerank > 0 {
+            self.model.fuse(users, items, scenes)
+        } else {
+            (users * items).sum_dim(1).reshape([m])
+        };
         read_f32(logits).await
     }
 
@@ -342,14 +343,8 @@ impl Recommender {
         Ok(report)
     }
 
-    /// Starts fine-tuning on this history: next-item prediction for each of its (most recent
-    /// [`FINE_TUNE_SAMPLES`]) events from the events before it, exactly as ranking predicts.
-    ///
-    /// What is tuned: the scene layers (target-scene embedding, gate, shift) and the fusion
-    /// head — the user-facing layers. The item tower (shared knowledge of the catalogue) and the
-    /// shared sequence encoder stay fixed, so the encoder's state for each sample is computed
-    /// once here and every step trains only the small layers above it. Ranking keeps using the
-    /// current weights until [`adopt`].
+    /// Starts fine-tuning on this history (see [`crate::fine_tune`] for what is learned and
+    /// tuned). Ranking keeps using the current weights until [`adopt`].
     ///
     /// [`adopt`]: Recommender::adopt
     pub fn begin_fine_tune(&self, history: &[HistoryEvent], opts: &FineTuneOptions) -> Result<FineTune> {
@@ -358,102 +353,17 @@ impl Recommender {
 
     /// [`begin_fine_tune`](Recommender::begin_fine_tune) on validated events.
     pub fn begin_fine_tune_events(&self, events: &[Event], opts: &FineTuneOptions) -> Result<FineTune> {
-        if events.len() < 2 {
-            return Err(Error::Input("fine-tuning needs at least two interactions in the history".into()));
-        }
-        if opts.steps == 0 || opts.batch == 0 || !(opts.learning_rate > 0.0 && opts.learning_rate.is_finite()) {
-            return Err(Error::Input("fine-tuning needs steps ≥ 1, batch ≥ 1 and a positive learning rate".into()));
-        }
-        let max_len = self.header.model.max_len;
-        let first = events.len().saturating_sub(FINE_TUNE_SAMPLES).max(1);
-        let (mut states, mut targets, mut scenes) = (Vec::new(), Vec::new(), Vec::new());
-        for ends in (first..events.len()).collect::<Vec<_>>().chunks(STATE_CHUNK) {
-            let inputs: Vec<&[Event]> = ends.iter().map(|&t| &events[t.saturating_sub(max_len)..t]).collect();
-            let batch = history_batch(&inputs, self.catalog.len(), max_len, &self.device);
-            states.push(self.model.last_states(&self.table, &batch));
-            targets.extend(ends.iter().map(|&t| events[t].item as i64));
-            scenes.extend(ends.iter().map(|&t| events[t].scene as i64));
-        }
-        let device = self.device.clone().autodiff();
-        device.seed(opts.seed);
-        // `train` is the supported way back from an inference module to a trainable one.
-        let model = self.model.clone().train();
-        Ok(FineTune {
-            tuned: tunable_params(&model),
-            model,
-            table: self.table.vectors.clone().autodiff().detach(),
-            states: Tensor::cat(states, 0).autodiff().detach(),
-            targets,
-            scenes,
-            optim: AdamConfig::new().init(),
-            rng: Rng::new(opts.seed),
-            opts: opts.clone(),
-            steps: 0,
-            device,
-        })
+        FineTune::begin(&self.model, &self.table, &self.scenes, &self.header.model, events, opts, &self.device)
     }
 
     /// Makes a fine-tuning run's weights the ones this recommender ranks with.
     pub fn adopt(&mut self, run: FineTune) {
-        self.model = run.model.valid();
+        self.model = run.into_model();
     }
 
     /// The current (possibly fine-tuned) weights, loadable with [`Recommender::load`].
     pub async fn export_weights(&self) -> Result<Vec<u8>> {
         store::save(&self.model, &self.header.model, &self.header.catalog, "personal").await
-    }
-}
-
-/// A fine-tuning run in progress: call [`step`](FineTune::step) until [`done`](FineTune::done),
-/// then hand it to [`Recommender::adopt`].
-pub struct FineTune {
-    model: SceneRec,
-    table: Tensor<2>,
-    /// `[samples, dim]` encoder states before each sample's target (fixed: the encoder is not tuned).
-    states: Tensor<2>,
-    targets: Vec<i64>,
-    scenes: Vec<i64>,
-    tuned: Vec<ParamId>,
-    optim: burn::optim::ModuleOptimizer,
-    rng: Rng,
-    opts: FineTuneOptions,
-    steps: usize,
-    device: Device,
-}
-
-impl FineTune {
-    pub fn done(&self) -> bool {
-        self.steps >= self.opts.steps
-    }
-
-    /// Steps this run takes in all.
-    pub fn planned(&self) -> usize {
-        self.opts.steps
-    }
-
-    /// Steps taken so far.
-    pub fn steps(&self) -> usize {
-        self.steps
-    }
-
-    /// One Adam step on `batch` samples drawn from the history; returns its loss.
-    pub async fn step(&mut self) -> Result<f32> {
-        let picks: Vec<usize> = (0..self.opts.batch).map(|_| self.rng.below(self.targets.len())).collect();
-        let rows = Tensor::from_data(burn::tensor::TensorData::new(picks.iter().map(|&i| i as i64).collect::<Vec<_>>(), [picks.len()]), &self.device);
-        let targets: Vec<i64> = picks.iter().map(|&i| self.targets[i]).collect();
-        let scenes: Vec<i64> = picks.iter().map(|&i| self.scenes[i]).collect();
-        let opts = LossOptions { head_weight: 0.5, sampled: Some(FINE_TUNE_COLUMNS) };
-        let states = self.states.clone().select(0, rows);
-        let loss = user_loss(&self.model, self.table.clone(), states, &targets, &scenes, opts, &mut self.rng, &self.device);
-        let value = read_f32(loss.total.clone().detach()).await?[0];
-        if !value.is_finite() {
-            return Err(Error::Backend(format!("fine-tuning diverged (loss {value}); try a lower learning rate")));
-        }
-        let mut grads = loss.total.backward();
-        let grads = GradientsParams::from_params(&mut grads, &self.model, &self.tuned);
-        self.model = self.optim.step(self.opts.learning_rate, self.model.clone(), grads);
-        self.steps += 1;
-        Ok(value)
     }
 }
 
@@ -466,18 +376,4 @@ fn check_len(n: usize) -> Result<()> {
         return Err(Error::Input(format!("the history has {n} events; at most {MAX_HISTORY} are accepted")));
     }
     Ok(())
-}
-
-/// Ids of the parameters fine-tuning updates: the scene layers and the fusion head.
-fn tunable_params(model: &SceneRec) -> Vec<ParamId> {
-    struct Ids(Vec<ParamId>);
-    impl ModuleVisitor for Ids {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            self.0.push(param.id);
-        }
-    }
-    let mut ids = Ids(Vec::new());
-    model.interest.visit_scene_layers(&mut ids);
-    model.head.visit(&mut ids);
-    ids.0
 }

@@ -16,8 +16,9 @@ use crate::model::{ModelConfig, SceneRec};
 use crate::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"SCENEREC";
-/// The weights-file format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The weights-file format this build writes and reads. Version 2 added the "any scene" query
+/// (one more row in the scene layers and the fusion head) and the model's `arch`.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What a weights file says about itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,7 +78,9 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8])> {
     }
     let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
     if version != FORMAT_VERSION {
-        return bad(format!("format version {version} is not supported (this build reads version {FORMAT_VERSION})"));
+        return bad(format!(
+            "format version {version} is not supported (this build reads version {FORMAT_VERSION}; export the model again with this version's `scenerec export`)"
+        ));
     }
     let header_len = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
     let Some(header_bytes) = bytes.get(16..16 + header_len) else {

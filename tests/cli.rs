@@ -50,9 +50,17 @@ fn train_eval_export_recommend() {
     let out = scenerec(&["eval", "--data", d, "--config", c, "--weights", w, "--json", report.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    let ndcg = json["overall"]["ndcg@10"].as_f64().unwrap();
-    assert!((0.0..=1.0).contains(&ndcg));
-    assert!(json["per_scene"]["Comedy"]["hr@10"].is_number());
+    for track in ["agnostic", "in_scene", "last_scene"] {
+        let ndcg = json[track]["overall"]["ndcg@10"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&ndcg), "{track}: {ndcg}");
+        assert!(json[track]["per_scene"]["Comedy"]["hr@10"].is_number());
+    }
+    assert_eq!(json["agnostic"]["target_outside"].as_f64(), Some(0.0));
+    assert!(json["last_scene"]["target_outside"].as_f64().unwrap() > 0.1, "the last event's scene is often not the target's");
+    let one = scenerec(&["eval", "--data", d, "--config", c, "--weights", w, "--track", "in-scene"]);
+    assert!(one.status.success() && text(&one).contains("in-scene track") && !text(&one).contains("agnostic"), "{}", text(&one));
+    let bad = scenerec(&["eval", "--data", d, "--config", c, "--weights", w, "--track", "target"]);
+    assert!(!bad.status.success() && text(&bad).contains("unknown track `target`"), "{}", text(&bad));
 
     let export = root.join("export");
     let out = scenerec(&["export", "--data", d, "--config", c, "--weights", w, "--out", export.to_str().unwrap()]);

@@ -93,3 +93,47 @@ fn bad_logs_are_rejected_with_where_and_why() {
     let dir = std::env::temp_dir().join(format!("scenerec-missing-{}", std::process::id()));
     assert!(Dataset::load(&dir).unwrap_err().to_string().contains("No such file"));
 }
+
+/// RecBole's own atomic files name their columns differently per data set; each loads as it
+/// ships (headers and rows as in RecBole's ml-100k, Amazon and Yelp files).
+#[test]
+fn recbole_data_sets_load_as_they_ship() {
+    use scenerec::data::scenes::derive_scenes;
+    let load = |item: &str, inter: &str, rule: &str| {
+        let mut items = AtomicTable::parse(item, "x.item").unwrap();
+        derive_scenes(&mut items, rule).unwrap();
+        Dataset::from_tables(&items, &AtomicTable::parse(inter, "x.inter").unwrap()).unwrap()
+    };
+    // ml-100k: `movie_title:token_seq`, `class:token_seq`.
+    let ml100k = load(
+        "item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n1\tToy Story\t1995\tAnimation Children's Comedy\n2\tGoldenEye\t1995\tAction Adventure Thriller\n",
+        "user_id:token\titem_id:token\trating:float\ttimestamp:float\n196\t1\t3\t881250949\n196\t2\t5\t881250950\n",
+        "ml1m-genres",
+    );
+    assert_eq!(ml100k.catalog.items[0].title, "Toy Story (1995)");
+    assert_eq!(ml100k.catalog.scenes, ["Comedy", "Action"]);
+    assert_eq!(ml100k.catalog.items[1].text(&ml100k.catalog), "GoldenEye (1995). Genres: Action, Adventure, Thriller");
+    assert_eq!(ml100k.histories[0][1].action, scenerec::data::Action::Like);
+    // Amazon: `categories:token_seq`, empty optional cells.
+    let amazon = load(
+        "item_id:token\ttitle:token\tsales_type:token\tsales_rank:float\tcategories:token_seq\tprice:float\tbrand:token\n0001\tA Book\tBooks\t12\tBooks Fiction\t9.5\t\n0002\tA Pan\t\t3\tKitchen\t20\tAcme\n",
+        "user_id:token\titem_id:token\trating:float\ttimestamp:float\nA1\t0001\t5\t1400000000\nA1\t0002\t4\t1400000100\n",
+        "first-category",
+    );
+    assert_eq!(amazon.catalog.scenes, ["Books", "Kitchen"]);
+    assert_eq!(amazon.catalog.items[0].title, "A Book");
+    // Yelp: `business_id`, `item_name`, `stars`, `date`.
+    let yelp = load(
+        "business_id:token\titem_name:token_seq\tcity:token_seq\tcategories:token_seq\nb1\tJoe's Diner\tLas Vegas\tRestaurants Diners\nb2\tSpa Nine\tToronto\t\n",
+        "review_id:token\tuser_id:token\tbusiness_id:token\tstars:float\tuseful:float\tdate:float\nr1\tu1\tb2\t2\t0\t1500000000\nr2\tu1\tb1\t5\t1\t1400000000\n",
+        "first-category",
+    );
+    assert_eq!(yelp.catalog.scenes, ["Restaurants", "all"]);
+    assert_eq!(yelp.histories[0].iter().map(|e| yelp.catalog.items[e.item as usize].title.as_str()).collect::<Vec<_>>(), ["Joe's Diner", "Spa Nine"]);
+    assert_eq!(yelp.histories[0][0].rating, Some(5.0));
+    // A time that is not a number is an error with its line, not a silent zero.
+    let items = AtomicTable::parse("item_id:token\tscene:token\na\ts\n", "x.item").unwrap();
+    let bad_time = AtomicTable::parse("user_id:token\titem_id:token\ttimestamp:token\nu\ta\t2020-01-01\n", "x.inter").unwrap();
+    let err = Dataset::from_tables(&items, &bad_time).unwrap_err().to_string();
+    assert!(err.starts_with("x.inter:2:") && err.contains("not a number"), "{err}");
+}

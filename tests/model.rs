@@ -6,7 +6,8 @@ use std::sync::OnceLock;
 
 use burn::module::Module;
 use scenerec::backend::{BackendKind, block_on, device};
-use scenerec::eval::{evaluate, model_ranker, popularity_ranker};
+use scenerec::eval::{Track, evaluate, model_ranker};
+use scenerec::peers::popularity::popularity_ranker;
 use scenerec::experiment::Prepared;
 use scenerec::model::ItemFeatures;
 use scenerec::train::{Silent, TrainConfig, Trained, fit};
@@ -42,10 +43,11 @@ fn training_lowers_the_loss_and_beats_popularity() {
     let last = t.reports.last().unwrap();
     assert!(last.loss < first.loss * 0.95, "loss {} -> {}", first.loss, last.loss);
     let setup = p.eval_setup();
-    let pop = evaluate(&setup, &p.split.test, &mut popularity_ranker(&p.item_users)).unwrap();
+    let queries = Track::Agnostic.queries(&p.split.test, &p.data.histories);
+    let pop = evaluate(&setup, &queries, &mut popularity_ranker(&p.item_users)).unwrap();
     let feats = features(p);
-    let mut ranker = model_ranker(&t.model, &feats, &p.data.histories, config().rerank, t.config.max_len);
-    let model = evaluate(&setup, &p.split.test, &mut ranker).unwrap();
+    let mut ranker = model_ranker(&t.model, &t.config, &feats, &p.data.histories);
+    let model = evaluate(&setup, &queries, &mut ranker).unwrap();
     assert_eq!(model.queries, USERS);
     assert!(
         model.ndcg10() > pop.ndcg10() && model.overall["hr@10"] > pop.overall["hr@10"],
@@ -71,10 +73,10 @@ fn saved_weights_load_to_identical_scores() {
     let (loaded, header) = store::load(&bytes, &dev, Some((&t.config, &fp))).unwrap();
     assert_eq!(header.model, t.config);
     let feats = features(p);
-    let cases = &p.split.test[..64];
+    let queries = Track::InScene.queries(&p.split.test[..64], &p.data.histories);
     let setup = p.eval_setup();
-    let a = evaluate(&setup, cases, &mut model_ranker(&t.model, &feats, &p.data.histories, 20, t.config.max_len)).unwrap();
-    let b = evaluate(&setup, cases, &mut model_ranker(&loaded, &feats, &p.data.histories, 20, t.config.max_len)).unwrap();
+    let a = evaluate(&setup, &queries, &mut model_ranker(&t.model, &t.config, &feats, &p.data.histories)).unwrap();
+    let b = evaluate(&setup, &queries, &mut model_ranker(&loaded, &t.config, &feats, &p.data.histories)).unwrap();
     assert_eq!(a, b);
     assert_eq!(block_on(store::save(&loaded, &t.config, &fp, "test")).unwrap(), bytes, "re-saving gives the same bytes");
 }
@@ -91,9 +93,9 @@ fn bad_weights_files_are_errors_not_panics() {
     assert!(err(&bytes[..10]).contains("truncated"));
     assert!(err(&[]).contains("truncated"));
     assert!(err(b"PK\x03\x04 this is a zip file, not weights").contains("not a scenerec weights file"));
-    let mut v2 = bytes.clone();
-    v2[8] = 2;
-    assert!(err(&v2).contains("format version 2 is not supported"));
+    let mut v1 = bytes.clone();
+    v1[8] = 1;
+    assert!(err(&v1).contains("format version 1 is not supported"), "{}", err(&v1));
     let mut flipped = bytes.clone();
     let last = flipped.len() - 1;
     flipped[last] ^= 0xff;

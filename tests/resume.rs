@@ -27,8 +27,12 @@ fn resumed_run_matches_uninterrupted_run() {
     assert!(ck.exists() && ck.best_path().exists());
     let resumed = fit(&config(3), &input, &dev, Some(&ck), &mut Silent).unwrap();
     assert_eq!(resumed.reports.len(), 3, "the resumed run only adds the missing epoch");
-    let losses = |r: &[scenerec::train::EpochReport]| r.iter().map(|e| (e.loss, e.valid_ndcg10)).collect::<Vec<_>>();
-    assert_eq!(losses(&resumed.reports), losses(&straight.reports));
+    // Equal up to the last bits: the flex backend's parallel reductions (rayon, whose splitting
+    // follows work stealing) may add in another order when the machine is busy.
+    for (r, s) in resumed.reports.iter().zip(&straight.reports) {
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
+        assert!(close(r.loss, s.loss) && close(r.valid_ndcg10, s.valid_ndcg10), "epoch {}: {r:?} vs {s:?}", r.epoch);
+    }
 
     let mut other = config(3);
     other.learning_rate *= 2.0;

@@ -7,7 +7,7 @@
 mod common;
 
 use scenerec::backend::{BackendKind, block_on, device};
-use scenerec::eval::model_ranker;
+use scenerec::eval::{Track, model_ranker};
 use scenerec::train::{Silent, TrainConfig, fit};
 use scenerec::store;
 
@@ -27,12 +27,14 @@ fn flex_weights_rank_the_same_on_wgpu() {
     let gpu = device(BackendKind::Wgpu, 5).unwrap();
     let (on_gpu, _) = store::load(&bytes, &gpu, Some((&trained.config, &fp))).unwrap();
     assert_eq!(block_on(store::save(&on_gpu, &trained.config, &fp, "test")).unwrap(), bytes, "weights saved from the GPU exactly");
-    let cases = &p.split.test[..16];
+    // Both kinds of query: "any scene" and a scene's own.
+    let mut queries = Track::Agnostic.queries(&p.split.test[..8], &p.data.histories);
+    queries.extend(Track::InScene.queries(&p.split.test[8..16], &p.data.histories));
     let no_exclusions = |_: usize, _: usize| false;
     let rank = |model, dev| {
         let feats = p.features(&known, dev).unwrap();
-        let mut ranker = model_ranker(model, &feats, &p.data.histories, 20, trained.config.max_len);
-        ranker(cases, &no_exclusions).unwrap()
+        let mut ranker = model_ranker(model, &trained.config, &feats, &p.data.histories);
+        ranker(&queries, &no_exclusions).unwrap()
     };
     let a = rank(&trained.model, &flex);
     let b = rank(&on_gpu, &gpu);

@@ -20,7 +20,7 @@ struct DataSet {
     #[arg(long)]
     data: PathBuf,
     /// JSON training config; every field is optional (see configs/default.json). Its filter
-    /// and rerank depth also apply to evaluation.
+    /// also applies to evaluation (the re-ranking depth is the weights' own).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -45,7 +45,8 @@ enum Command {
         /// Output directory (the prepared data set).
         #[arg(long)]
         out: PathBuf,
-        /// Derive the scene column by a built-in rule (`ml1m-genres`) when the data has none.
+        /// Derive the scene column by a built-in rule when the data has none: `ml1m-genres`
+        /// (MovieLens genre channels), `first-category` (each item's first category) or `single`.
         #[arg(long)]
         derive_scenes: Option<String>,
         /// Directory of all-MiniLM-L6-v2 (config.json, tokenizer.json, model.safetensors).
@@ -70,10 +71,10 @@ enum Command {
         /// `test` or `valid`.
         #[arg(long, default_value = "test")]
         split: String,
-        /// Which scene the model ranks for: `target` (the held-out item's) or `last-event`
-        /// (the scene of the user's last interaction: no hint about the target).
-        #[arg(long, default_value = "target")]
-        scene_from: String,
+        /// `agnostic` (no scene: rank the whole catalogue), `in-scene` (the target's tab: rank
+        /// its scene's items), `last-scene` (the tab of the user's last event), or `all`.
+        #[arg(long, default_value = "all")]
+        track: String,
         /// Also write the report as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -92,7 +93,7 @@ enum Command {
         /// User id from the data set (default: the first user).
         #[arg(long)]
         user: Option<String>,
-        /// Scene name (default: every scene).
+        /// Scene name (default: the whole catalogue, then every scene).
         #[arg(long)]
         scene: Option<String>,
         #[arg(short, long, default_value_t = 10)]
@@ -103,7 +104,7 @@ enum Command {
         /// Directory written by `export`.
         #[arg(long)]
         model: PathBuf,
-        /// JSON file: {"history": [{"itemId", "scene", "action"?, "time"}], "scene", "k"?, "exclude"?}
+        /// JSON file: {"history": [{"itemId", "scene", "action"?, "time"}], "scene"? (absent: all scenes), "k"?, "exclude"?}
         #[arg(long)]
         request: PathBuf,
         /// Rank this many times and print the median time (`rank_ms`) to stderr.
@@ -127,16 +128,21 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// The accuracy benchmark: popularity, the model and its ablations, cold start.
+    /// The accuracy benchmark in three tracks: the model, its ablations and its peers, cold
+    /// start and on-device fine-tuning. Runs the given parts, then merges every part run so far.
     Bench {
         #[command(flatten)]
         set: DataSet,
         /// Directory for accuracy.json and accuracy.md.
         #[arg(long)]
         out: PathBuf,
-        /// Working directory for the benchmark's training runs.
+        /// Working directory for the benchmark's training runs and parts' results.
         #[arg(long, default_value = "runs/bench")]
         runs: PathBuf,
+        /// Parts to run (peers, sasrec, scenerec, no-lm, per-scene, cold-start, fine-tune),
+        /// comma-separated; `all` runs every part, `none` only merges.
+        #[arg(long, default_value = "all")]
+        parts: String,
         /// The command line to record in the results file.
         #[arg(long, default_value = "scripts/bench-accuracy.sh")]
         command: String,
@@ -150,8 +156,8 @@ fn main() -> ExitCode {
             commands::prepare(&source, &out, derive_scenes.as_deref(), &lm_dir)
         }
         Command::Train { set, out, resume } => commands::train(&set.data, set.config.as_deref(), &out, resume),
-        Command::Eval { trained: t, split, scene_from, json } => {
-            commands::eval(&t.set.data, &t.weights, t.set.config.as_deref(), &split, &scene_from, json.as_deref())
+        Command::Eval { trained: t, split, track, json } => {
+            commands::eval(&t.set.data, &t.weights, t.set.config.as_deref(), &split, &track, json.as_deref())
         }
         Command::Export { trained: t, out } => commands::export(&t.set.data, &t.weights, t.set.config.as_deref(), &out),
         Command::Recommend { trained: t, user, scene, k } => {
@@ -160,8 +166,8 @@ fn main() -> ExitCode {
         Command::Rank { model, request, repeat } => commands::rank(&model, &request, repeat),
         Command::Tensors { weights, out } => commands::tensors(&weights, &out),
         Command::Synth { items, seed, out } => commands::synth(items, seed, &out),
-        Command::Bench { set, out, runs, command } => {
-            scenerec::bench::run(&set.data, set.config.as_deref(), &out, &runs, &command)
+        Command::Bench { set, out, runs, parts, command } => {
+            commands::bench(&set.data, set.config.as_deref(), &out, &runs, &parts, &command)
         }
     };
     match result {

@@ -7,10 +7,8 @@ use super::progress::{TrainBars, bar};
 use crate::backend::{BackendKind, device};
 use crate::data::atomic::AtomicTable;
 use crate::data::dataset::{Dataset, atomic_path};
-use crate::data::protocol::scene_from_last_event;
-use crate::data::scenes::add_ml1m_scenes;
 use crate::embed::{EmbeddingCache, TextEncoder};
-use crate::eval::{Report, evaluate, model_ranker};
+use crate::eval::{Report, Track, evaluate, model_ranker};
 use crate::experiment::{Prepared, cache_path};
 use crate::train::checkpoint::Checkpoint;
 use crate::train::{TrainConfig, fit};
@@ -37,10 +35,8 @@ fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
 pub fn prepare(source: &Path, out: &Path, derive_scenes: Option<&str>, lm_dir: &Path) -> Result<()> {
     let mut items = AtomicTable::read(&atomic_path(source, "item"))?;
     let inter = AtomicTable::read(&atomic_path(source, "inter"))?;
-    match derive_scenes {
-        None => {}
-        Some("ml1m-genres") => add_ml1m_scenes(&mut items)?,
-        Some(other) => return Err(Error::Input(format!("unknown scene rule `{other}` (known: ml1m-genres)"))),
+    if let Some(rule) = derive_scenes {
+        crate::data::scenes::derive_scenes(&mut items, rule)?;
     }
     let data = Dataset::from_tables(&items, &inter)?;
     // `Dataset::load(out)` reads `out/NAME.*` with NAME the directory's own name.
@@ -101,8 +97,11 @@ pub fn train(data: &Path, config: Option<&Path>, out: &Path, resume: bool) -> Re
         ck.best_path().display()
     );
     let feats = features(&prepared, &dev)?;
-    let mut ranker = model_ranker(&trained.model, &feats, &d.histories, cfg.rerank, trained.config.max_len);
-    print_report("test", &evaluate(&prepared.eval_setup(), &prepared.split.test, &mut ranker)?);
+    let mut ranker = model_ranker(&trained.model, &trained.config, &feats, &d.histories);
+    for track in Track::ALL {
+        let queries = track.queries(&prepared.split.test, &d.histories);
+        print_report(&format!("test, {} track", track.name()), &evaluate(&prepared.eval_setup(), &queries, &mut ranker)?);
+    }
     Ok(())
 }
 
@@ -112,7 +111,6 @@ fn features(p: &Prepared, dev: &burn::tensor::Device) -> Result<crate::model::It
 
 /// A prepared data set with weights checked against its catalogue.
 struct Loaded {
-    cfg: TrainConfig,
     prepared: Prepared,
     dev: burn::tensor::Device,
     model: crate::model::SceneRec,
@@ -128,33 +126,32 @@ fn load_trained(data: &Path, weights: &Path, config: Option<&Path>) -> Result<Lo
     let catalog = &prepared.data.catalog;
     let expected = cfg.model.for_catalog(catalog);
     let (model, header) = store::load(&bytes, &dev, Some((&expected, &catalog.fingerprint())))?;
-    Ok(Loaded { cfg, prepared, dev, model, header, bytes })
+    Ok(Loaded { prepared, dev, model, header, bytes })
 }
 
-/// `eval`: full-ranking metrics of a weights file on the test (or validation) split.
-///
-/// `scene_from`: `target` tells the model the held-out item's scene (the tab the user is in);
-/// `last-event` makes it guess the scene of the user's last event instead (per-scene figures
-/// are then grouped by the guessed scene).
-pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, scene_from: &str, json: Option<&Path>) -> Result<()> {
-    let Loaded { cfg, prepared, dev, model, header, .. } = load_trained(data, weights, config)?;
+/// `eval`: full-ranking metrics of a weights file on the test (or validation) split, in one
+/// track or all three (see [`crate::eval::track`]).
+pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, track: &str, json: Option<&Path>) -> Result<()> {
+    let tracks: Vec<Track> = match track {
+        "all" => Track::ALL.to_vec(),
+        name => vec![Track::parse(name).map_err(|e| Error::Input(format!("{e}, or all")))?],
+    };
+    let Loaded { prepared, dev, model, header, .. } = load_trained(data, weights, config)?;
     let cases = match split {
         "test" => &prepared.split.test,
         "valid" => &prepared.split.valid,
         other => return Err(Error::Input(format!("unknown split `{other}` (test or valid)"))),
     };
-    let cases = match scene_from {
-        "target" => cases.clone(),
-        "last-event" => scene_from_last_event(cases, &prepared.data.histories),
-        other => return Err(Error::Input(format!("unknown --scene-from `{other}` (target or last-event)"))),
-    };
-    let cases = &cases;
     let feats = features(&prepared, &dev)?;
-    let mut ranker = model_ranker(&model, &feats, &prepared.data.histories, cfg.rerank, header.model.max_len);
-    let report = evaluate(&prepared.eval_setup(), cases, &mut ranker)?;
-    print_report(split, &report);
+    let mut ranker = model_ranker(&model, &header.model, &feats, &prepared.data.histories);
+    let mut reports = std::collections::BTreeMap::new();
+    for t in tracks {
+        let report = evaluate(&prepared.eval_setup(), &t.queries(cases, &prepared.data.histories), &mut ranker)?;
+        print_report(&format!("{split}, {} track", t.name()), &report);
+        reports.insert(t.key(), report);
+    }
     if let Some(path) = json {
-        write(path, serde_json::to_string_pretty(&report).map_err(|e| Error::Data(e.to_string()))?)?;
+        write(path, serde_json::to_string_pretty(&reports).map_err(|e| Error::Data(e.to_string()))?)?;
     }
     Ok(())
 }
@@ -162,7 +159,8 @@ pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, sce
 /// Prints a report as a small table.
 pub fn print_report(name: &str, r: &Report) {
     let keys = ["hr@10", "ndcg@10", "auc", "coverage@10"];
-    println!("{name}: {} queries", r.queries);
+    let outside = if r.target_outside > 0.0 { format!(" (target outside the tab's scene: {:.1}%)", 100.0 * r.target_outside) } else { String::new() };
+    println!("{name}: {} queries{outside}", r.queries);
     println!("{:<10} {}", "scene", keys.map(|k| format!("{k:>12}")).join(""));
     let row = |label: &str, m: &std::collections::BTreeMap<String, f64>| {
         let cells: String = keys.iter().map(|k| format!("{:>12.4}", m.get(*k).copied().unwrap_or(f64::NAN))).collect();
@@ -213,16 +211,17 @@ pub fn recommend(data: &Path, weights: &Path, config: Option<&Path>, user: Optio
         Some(id) => d.users.iter().position(|x| x == id).ok_or_else(|| Error::Input(format!("unknown user `{id}`")))?,
         None => 0,
     };
-    let scenes: Vec<String> = match scene {
-        Some(name) => vec![name.to_string()],
-        None => d.catalog.scenes.clone(),
+    // Without --scene: the whole catalogue ("any scene"), then every scene.
+    let scenes: Vec<Option<String>> = match scene {
+        Some(name) => vec![Some(name.to_string())],
+        None => std::iter::once(None).chain(d.catalog.scenes.iter().cloned().map(Some)).collect(),
     };
     let history: Vec<HistoryEvent> = d.histories[u].iter().map(|e| HistoryEvent::from_event(e, &d.catalog)).collect();
     let rec = block_on(Recommender::new(model, header, d.catalog.clone(), &prepared.lm, &dev))?;
     println!("user {} ({} interactions; last: {})", d.users[u], history.len(), history.last().map(|e| e.item_id.as_str()).unwrap_or("-"));
     for scene in &scenes {
-        let top = block_on(rec.recommend(&history, scene, k, &[]))?;
-        println!("\n{scene}:");
+        let top = block_on(rec.recommend(&history, scene.as_deref(), k, &[]))?;
+        println!("\n{}:", scene.as_deref().unwrap_or("all scenes"));
         for (rank, r) in top.into_iter().enumerate() {
             let why = r.because.map(|b| format!("because you watched {} in {}", b.item_id, b.scene)).unwrap_or_default();
             println!("{:>3}. {:<50} {:>7.3}  {}", rank + 1, r.title, r.score, why);
@@ -236,7 +235,9 @@ pub fn recommend(data: &Path, weights: &Path, config: Option<&Path>, user: Optio
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RankRequest {
     history: Vec<HistoryEvent>,
-    scene: String,
+    /// The tab; absent or null: the whole catalogue.
+    #[serde(default)]
+    scene: Option<String>,
     #[serde(default = "default_k")]
     k: usize,
     #[serde(default)]
@@ -263,11 +264,11 @@ pub fn rank(model_dir: &Path, request: &Path, repeat: usize) -> Result<()> {
     let mut times = Vec::with_capacity(repeat);
     let mut out = Vec::new();
     if repeat > 1 {
-        block_on(rec.recommend(&req.history, &req.scene, req.k, &req.exclude))?;
+        block_on(rec.recommend(&req.history, req.scene.as_deref(), req.k, &req.exclude))?;
     }
     for _ in 0..repeat.max(1) {
         let t0 = Instant::now();
-        out = block_on(rec.recommend(&req.history, &req.scene, req.k, &req.exclude))?;
+        out = block_on(rec.recommend(&req.history, req.scene.as_deref(), req.k, &req.exclude))?;
         times.push(t0.elapsed().as_secs_f64() * 1e3);
     }
     if repeat > 1 {
@@ -326,4 +327,21 @@ pub fn synth(items: usize, seed: u64, out: &Path) -> Result<()> {
     write(&out.join("item_text.f32"), lm.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())?;
     eprintln!("synthetic model with {items} items written to {}", out.display());
     Ok(())
+}
+
+/// `bench`: runs the named benchmark parts (see [`crate::bench`]), then merges every part's
+/// results into `out`.
+pub fn bench(data: &Path, config: Option<&Path>, out: &Path, runs: &Path, parts: &str, command: &str) -> Result<()> {
+    use crate::bench::{Bench, Part, merge};
+    let parts: Vec<Part> = match parts {
+        "all" => Part::ALL.to_vec(),
+        "none" => Vec::new(),
+        list => list.split(',').map(|p| Part::parse(p.trim())).collect::<Result<_>>()?,
+    };
+    let progress = |_: &str| -> Box<dyn crate::train::Progress> { Box::new(TrainBars::default()) };
+    let bench = Bench { cfg: load_config(config)?, data, runs: runs.to_path_buf(), progress: &progress };
+    for part in parts {
+        bench.run(part)?;
+    }
+    merge(&bench, out, command)
 }

@@ -44,13 +44,16 @@ impl Progress for TrainBars {
         if let Some(b) = self.bar.take() {
             b.finish_and_clear();
         }
+        let tracks: Vec<String> = r.valid_tracks.iter().map(|(t, v)| format!("{t} {v:.4}")).collect();
         eprintln!(
-            "epoch {:>3}  loss {:.4} (softmax {:.4}, head {:.4})  valid NDCG@10 {:.4}  {:.1}s  {:.0} samples/s",
+            "epoch {:>3}  lr {:.2e}  loss {:.4} (softmax {:.4}, head {:.4})  valid NDCG@10 {:.4} ({})  {:.1}s  {:.0} samples/s",
             r.epoch,
+            r.learning_rate,
             r.loss,
             r.retrieval_loss,
             r.head_loss,
             r.valid_ndcg10,
+            tracks.join(", "),
             r.seconds,
             r.samples as f64 / r.seconds.max(1e-9)
         );

@@ -75,9 +75,6 @@ impl AtomicTable {
                     FieldType::FloatSeq if cell.split_whitespace().any(bad_float) => {
                         return Err(err(line_no, format!("column `{name}`: `{cell}` is not a list of finite numbers")));
                     }
-                    FieldType::Token if cell.is_empty() => {
-                        return Err(err(line_no, format!("column `{name}` is empty")));
-                    }
                     _ => {}
                 }
             }

@@ -1,12 +1,12 @@
 //! Multi-scene interaction histories, loaded from RecBole atomic files.
 //!
-//! A data set is a directory (or a path prefix) holding `<name>.inter` and `<name>.item`.
-//! Required columns: `.inter` has `user_id`, `item_id`, `timestamp`; `.item` has `item_id`.
-//! Optional: `rating` (`.inter`), a title (`title`, `movie_title` or `name`, with
-//! `release_year` appended when present) and categories
-//! (`genre`, `genres`, `category` or `categories`, space-separated) in `.item`, and `scene`
-//! in `.inter` (the surface of each interaction) or `.item` (each item's home scene). A scene
-//! column is required in one of the two.
+//! A data set is a directory (or a path prefix) holding `<name>.inter` and `<name>.item`, as
+//! RecBole ships them: the columns are found by the names RecBole's data sets use (see the
+//! `*_COLUMNS` constants). Required: a user, an item and a time column in `.inter`, an item
+//! column in `.item`. Optional: a rating (`.inter`), a title (with the release year appended
+//! when there is one) and categories (space-separated) in `.item`, and `scene` in `.inter`
+//! (the surface of each interaction) or `.item` (each item's home scene). A scene column is
+//! required in one of the two (`scenerec prepare --derive-scenes` adds one).
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -64,6 +64,23 @@ pub struct Dataset {
     pub histories: Vec<Vec<Event>>,
 }
 
+/// Names of the user column, in order of preference.
+pub const USER_COLUMNS: &[&str] = &["user_id"];
+/// Names of the item column (Yelp calls it `business_id`).
+pub const ITEM_COLUMNS: &[&str] = &["item_id", "business_id"];
+/// Names of the time column (Yelp: `date`, a number of seconds).
+pub const TIME_COLUMNS: &[&str] = &["timestamp", "date"];
+/// Names of the explicit rating (Yelp: `stars`).
+pub const RATING_COLUMNS: &[&str] = &["rating", "stars"];
+/// Names of an item's title (ML-1M: `movie_title`, Yelp: `item_name`, Book-Crossing:
+/// `book_title`, Steam: `app_name`).
+pub const TITLE_COLUMNS: &[&str] = &["title", "movie_title", "name", "item_name", "book_title", "app_name"];
+/// Names of an item's categories (ML-1M: `genre`, ML-100k: `class`, Amazon and Yelp:
+/// `categories`).
+pub const GENRE_COLUMNS: &[&str] = &["genre", "genres", "class", "category", "categories"];
+/// Names of an item's release year.
+pub const YEAR_COLUMNS: &[&str] = &["release_year", "year"];
+
 /// `dir/name.ext` if `path` is a directory named `name`, else `path.ext`.
 pub fn atomic_path(path: &Path, ext: &str) -> PathBuf {
     if path.is_dir() {
@@ -83,19 +100,19 @@ impl Dataset {
     }
 
     pub fn from_tables(items: &AtomicTable, inter: &AtomicTable) -> Result<Self> {
-        let item_col = items.require(&["item_id"])?;
-        let title_col = items.column(&["title", "movie_title", "name", "item_name"]);
-        let genre_col = items.column(&["genre", "genres", "category", "categories"]);
+        let item_col = items.require(ITEM_COLUMNS)?;
+        let title_col = items.column(TITLE_COLUMNS);
+        let genre_col = items.column(GENRE_COLUMNS);
         let item_scene_col = items.column(&["scene"]);
-        let year_col = items.column(&["release_year", "year"]);
-        let user_col = inter.require(&["user_id"])?;
-        let inter_item_col = inter.require(&["item_id"])?;
-        let time_col = inter.require(&["timestamp"])?;
-        let rating_col = inter.column(&["rating"]);
+        let year_col = items.column(YEAR_COLUMNS);
+        let user_col = inter.require(USER_COLUMNS)?;
+        let inter_item_col = inter.require(ITEM_COLUMNS)?;
+        let time_col = inter.require(TIME_COLUMNS)?;
+        let rating_col = inter.column(RATING_COLUMNS);
         let inter_scene_col = inter.column(&["scene"]);
         if item_scene_col.is_none() && inter_scene_col.is_none() {
             return Err(Error::Data(format!(
-                "no scene column: add `scene:token` to {} or {} (for ML-1M, `scenerec prepare` derives it from genres)",
+                "no scene column: add `scene:token` to {} or {}, or derive one with `scenerec prepare --derive-scenes ml1m-genres|first-category|single`",
                 inter.source, items.source
             )));
         }
@@ -113,8 +130,11 @@ impl Dataset {
         let mut genres: Vec<String> = Vec::new();
         let mut catalog_items = Vec::with_capacity(items.rows.len());
         let mut home_scene: Vec<Option<u16>> = Vec::with_capacity(items.rows.len());
-        for row in &items.rows {
+        for (r, row) in items.rows.iter().enumerate() {
             let id = row[item_col].clone();
+            if id.is_empty() {
+                return Err(Error::Parse { file: items.source.clone(), line: items.lines[r], message: "empty item id".into() });
+            }
             let mut title = title_col.map(|c| row[c].clone()).filter(|t| !t.is_empty()).unwrap_or_else(|| id.clone());
             if let Some(year) = year_col.map(|c| row[c].trim()).filter(|y| !y.is_empty() && !title.ends_with(')')) {
                 // Remakes share a title; the year tells them apart (and is part of the item text).
@@ -133,7 +153,7 @@ impl Dataset {
                     item_genres.push(gi as u16);
                 }
             }
-            home_scene.push(item_scene_col.map(|c| scene_of(&row[c])));
+            home_scene.push(item_scene_col.map(|c| row[c].as_str()).filter(|s| !s.is_empty()).map(&mut scene_of));
             catalog_items.push(Item { id, title, genres: item_genres, scene: 0 });
         }
         let index: HashMap<String, usize> =
@@ -147,12 +167,21 @@ impl Dataset {
         let mut histories: Vec<Vec<Event>> = Vec::new();
         let mut scene_votes: Vec<HashMap<u16, usize>> = vec![HashMap::new(); catalog_items.len()];
         for (r, row) in inter.rows.iter().enumerate() {
+            let at = |message: String| Error::Parse { file: inter.source.clone(), line: inter.lines[r], message };
+            if row[user_col].is_empty() {
+                return Err(at("empty user id".into()));
+            }
+            let time = inter.float(r, time_col);
+            if !time.is_finite() {
+                return Err(at(format!("time `{}` is not a number (seconds since the epoch)", row[time_col])));
+            }
             let item = *index.get(row[inter_item_col].as_str()).ok_or_else(|| Error::Parse {
                 file: inter.source.clone(),
                 line: inter.lines[r],
                 message: format!("item `{}` is not in {}", row[inter_item_col], items.source),
             })?;
             let scene = match inter_scene_col {
+                Some(c) if row[c].is_empty() => return Err(at("empty scene".into())),
                 Some(c) => scene_of(&row[c]),
                 None => home_scene[item].ok_or_else(|| Error::Data(format!("item `{}` has no scene", row[inter_item_col])))?,
             };
@@ -162,12 +191,12 @@ impl Dataset {
                 histories.push(Vec::new());
                 users.len() - 1
             });
-            let rating = rating_col.map(|c| inter.float(r, c) as f32);
+            let rating = rating_col.map(|c| inter.float(r, c) as f32).filter(|x| x.is_finite());
             histories[u].push(Event {
                 item: item as u32,
                 scene,
                 action: Action::from_rating(rating),
-                time: inter.float(r, time_col) as i64,
+                time: time as i64,
                 rating,
             });
         }

@@ -154,22 +154,6 @@ pub fn cold_start(ds: &Dataset, fraction: f64, seed: u64) -> ColdSplit {
     ColdSplit { cold, warm_histories, test }
 }
 
-/// The same queries with the target scene replaced by the scene of the user's last event: a
-/// recommender that is not told which tab the user is in guesses "the one they were just in".
-/// This removes the target-scene hint, for comparison with single-scene published results.
-pub fn scene_from_last_event(cases: &[Case], histories: &[Vec<Event>]) -> Vec<Case> {
-    cases
-        .iter()
-        .map(|c| {
-            let mut case = *c;
-            if let Some(last) = histories[c.user][..c.history_len].last() {
-                case.target.scene = last.scene;
-            }
-            case
-        })
-        .collect()
-}
-
 /// Each user's history restricted to one scene (the "no cross-scene sharing" ablation).
 pub fn scene_histories(histories: &[Vec<Event>], scene: u16) -> Vec<Vec<Event>> {
     histories.iter().map(|h| h.iter().filter(|e| e.scene == scene).copied().collect()).collect()

@@ -8,11 +8,27 @@ use crate::{Error, Result};
 /// Number of time-gap buckets the interest encoder embeds (see [`crate::data::batch::gap_bucket`]).
 pub const GAP_BUCKETS: usize = 16;
 
+/// Which model the config builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// The multi-scene fusion model: item side features, scene/action/time inputs, scene
+    /// layers and the fusion head.
+    #[default]
+    SceneRec,
+    /// The SASRec peer of the accuracy benchmark, built from the same code with everything of
+    /// ours removed: item ID embeddings plus learned positions, the causal self-attention
+    /// blocks, and the dot product with the item embeddings (Kang & McAuley, 2018). It sees
+    /// no scene, no text, no genres, no actions and no times.
+    SasRec,
+}
+
 /// Hyper-parameters and shapes. In a config file only the choices are given; the shapes are
 /// filled in from the catalogue ([`ModelConfig::for_catalog`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelConfig {
+    pub arch: Arch,
     pub n_items: usize,
     pub n_scenes: usize,
     pub n_genres: usize,
@@ -28,11 +44,16 @@ pub struct ModelConfig {
     pub dropout: f64,
     /// Hidden width of the fusion MLP.
     pub head_hidden: usize,
+    /// How many of retrieval's best items the fusion head re-ranks (0: none, retrieval's order
+    /// is final). Training sets it: its re-ranking depth if re-ranking did better than
+    /// retrieval alone on the validation split, else 0.
+    pub rerank: usize,
 }
 
 impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
+            arch: Arch::SceneRec,
             n_items: 0,
             n_scenes: 0,
             n_genres: 0,
@@ -44,11 +65,34 @@ impl Default for ModelConfig {
             heads: 2,
             dropout: 0.2,
             head_hidden: 64,
+            rerank: 100,
         }
     }
 }
 
 impl ModelConfig {
+    /// The scene index of the "any scene" query: the interest of a user whose tab is unknown,
+    /// or who browses the whole catalogue. The scene layers and the fusion head have one row
+    /// per scene plus this one.
+    pub fn any_scene(&self) -> usize {
+        self.n_scenes
+    }
+
+    /// Whether the model reads anything beside item IDs and positions (false: the SASRec peer).
+    pub fn side_inputs(&self) -> bool {
+        self.arch == Arch::SceneRec
+    }
+
+    /// Whether the item tower reads the language-model text embedding.
+    pub fn reads_text(&self) -> bool {
+        self.use_lm && self.side_inputs()
+    }
+
+    /// Rows of the query-scene tables: every scene, then "any scene".
+    pub fn query_scenes(&self) -> usize {
+        self.n_scenes + 1
+    }
+
     /// This config with the shapes of `catalog`.
     pub fn for_catalog(&self, catalog: &crate::data::Catalog) -> Self {
         ModelConfig {

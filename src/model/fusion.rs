@@ -2,9 +2,10 @@
 //!
 //! The dot product is what retrieval ranks the whole catalogue by; the MLP then corrects it for
 //! the few hundred retrieved candidates with interactions a dot product cannot express.
-//! Starting from the dot product keeps the head at least as good as retrieval.
+//! Starting from the dot product keeps the head at least as good as retrieval. `scene` is the
+//! query scene, "any scene" included.
 
-use burn::module::Module;
+use burn::module::{Initializer, Module};
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor};
@@ -21,9 +22,10 @@ pub struct FusionHead {
 impl FusionHead {
     pub fn new(c: &ModelConfig, device: &Device) -> Self {
         FusionHead {
-            scene: EmbeddingConfig::new(c.n_scenes, c.dim).init(device),
+            scene: EmbeddingConfig::new(c.query_scenes(), c.dim).init(device),
             hidden: LinearConfig::new(4 * c.dim, c.head_hidden).init(device),
-            out: LinearConfig::new(c.head_hidden, 1).init(device),
+            // Zero: the head starts as the dot product it corrects (see crate::train::loss).
+            out: LinearConfig::new(c.head_hidden, 1).with_initializer(Initializer::Zeros).init(device),
         }
     }
 

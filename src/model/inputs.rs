@@ -12,8 +12,8 @@ pub struct ItemFeatures {
     pub lm: Tensor<2>,
     /// `[items, genres]` normalised multi-hot genre rows.
     pub genres: Tensor<2>,
-    /// `[items]` home scene of each item.
-    pub scenes: Tensor<1, Int>,
+    /// The items' home scenes.
+    pub scenes: SceneIndex,
     /// `[items, 1]`: 1 for items whose ID embedding was trained, 0 for new (cold) items,
     /// which are then represented by their text and categories alone.
     pub known: Tensor<2>,
@@ -34,22 +34,69 @@ impl ItemFeatures {
             return Err(Error::Input("item text embeddings contain NaN or infinite values".into()));
         }
         let g = catalog.genres.len().max(1);
-        let scenes: Vec<i64> = catalog.items.iter().map(|it| it.scene as i64).collect();
         let known: Vec<f32> = known.iter().map(|&k| if k { 1.0 } else { 0.0 }).collect();
         Ok(ItemFeatures {
             lm: Tensor::from_data(TensorData::new(lm.to_vec(), [n, lm_dim]), device),
             genres: Tensor::from_data(TensorData::new(catalog.genre_matrix(), [n, g]), device),
-            scenes: Tensor::from_data(TensorData::new(scenes, [n]), device),
+            scenes: SceneIndex::new(catalog, device),
             known: Tensor::from_data(TensorData::new(known, [n, 1]), device),
         })
     }
 
     pub fn len(&self) -> usize {
-        self.scenes.dims()[0]
+        self.scenes.home.dims()[0]
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// The catalogue's items by home scene: what a scene query ranks (its scene's items), on the
+/// device and on the host.
+#[derive(Debug, Clone)]
+pub struct SceneIndex {
+    /// `[items]` home scene of each item.
+    pub home: Tensor<1, Int>,
+    /// Per scene, `[members]` the indices of its items, in catalogue order.
+    pub members: Vec<Tensor<1, Int>>,
+    /// Per item, its home scene and its position among that scene's members.
+    pub home_of: Vec<u16>,
+    pub position: Vec<u32>,
+}
+
+impl SceneIndex {
+    pub fn new(catalog: &Catalog, device: &Device) -> Self {
+        let n = catalog.len();
+        let mut members: Vec<Vec<i64>> = vec![Vec::new(); catalog.scenes.len()];
+        let mut position = Vec::with_capacity(n);
+        for (i, item) in catalog.items.iter().enumerate() {
+            let m = &mut members[item.scene as usize];
+            position.push(m.len() as u32);
+            m.push(i as i64);
+        }
+        let home_of: Vec<u16> = catalog.items.iter().map(|it| it.scene).collect();
+        SceneIndex {
+            home: Tensor::from_data(TensorData::new(home_of.iter().map(|&s| s as i64).collect::<Vec<_>>(), [n]), device),
+            members: members
+                .into_iter()
+                .map(|m| {
+                    let k = m.len();
+                    Tensor::from_data(TensorData::new(m, [k]), device)
+                })
+                .collect(),
+            home_of,
+            position,
+        }
+    }
+
+    /// The same index with its tensors on the autodiff device (for fine-tuning).
+    pub fn autodiff(&self) -> Self {
+        SceneIndex {
+            home: self.home.clone().autodiff(),
+            members: self.members.iter().map(|m| m.clone().autodiff()).collect(),
+            ..self.clone()
+        }
     }
 }
 

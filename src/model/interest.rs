@@ -1,44 +1,49 @@
 //! The interest encoder: reads the unified multi-scene history and produces an interest
-//! vector for a target scene.
+//! vector for a query scene (a tab, or "any scene").
 //!
 //! Shared part: every event is its item vector plus embeddings of its scene, action, time gap
 //! and recency, read by causal self-attention (SASRec-style), so every scene's events inform
-//! every other scene. Scene-specific part (PEPNet-style): the target scene's embedding drives a
-//! gate in (0, 2) over the shared state, plus a per-scene shift, so each scene can re-weight the
-//! shared interests without its gradients overwriting the others'.
+//! every other scene. Scene-specific part: [`SceneLayers`] above it. The SASRec peer keeps only
+//! the item vectors, the recency embedding and the attention blocks.
 
 use burn::module::{Module, ModuleVisitor};
 use burn::nn::attention::{MhaInput, generate_autoregressive_mask};
 use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput};
-use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
-use burn::tensor::activation::sigmoid;
+use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig};
 use burn::tensor::{Device, Int, Tensor};
 
 use super::config::{GAP_BUCKETS, ModelConfig};
 use super::inputs::HistoryBatch;
+use super::scene_layers::SceneLayers;
 use crate::data::Action;
 
+/// What each event says beside its item: where, how and when (absent in the SASRec peer).
 #[derive(Module, Debug)]
-pub struct InterestEncoder {
+pub struct EventInputs {
     scene: Embedding,
     action: Embedding,
     gap: Embedding,
+}
+
+#[derive(Module, Debug)]
+pub struct InterestEncoder {
+    events: Option<EventInputs>,
     position: Embedding,
     input_norm: LayerNorm,
     dropout: Dropout,
     encoder: TransformerEncoder,
     output_norm: LayerNorm,
-    target_scene: Embedding,
-    gate: Linear,
-    shift: Embedding,
+    scene_layers: Option<SceneLayers>,
 }
 
 impl InterestEncoder {
     pub fn new(c: &ModelConfig, device: &Device) -> Self {
         InterestEncoder {
-            scene: EmbeddingConfig::new(c.n_scenes, c.dim).init(device),
-            action: EmbeddingConfig::new(Action::COUNT, c.dim).init(device),
-            gap: EmbeddingConfig::new(GAP_BUCKETS, c.dim).init(device),
+            events: c.side_inputs().then(|| EventInputs {
+                scene: EmbeddingConfig::new(c.n_scenes, c.dim).init(device),
+                action: EmbeddingConfig::new(Action::COUNT, c.dim).init(device),
+                gap: EmbeddingConfig::new(GAP_BUCKETS, c.dim).init(device),
+            }),
             position: EmbeddingConfig::new(c.max_len, c.dim).init(device),
             input_norm: LayerNormConfig::new(c.dim).init(device),
             dropout: DropoutConfig::new(c.dropout).init(),
@@ -47,14 +52,12 @@ impl InterestEncoder {
                 .with_norm_first(true)
                 .init(device),
             output_norm: LayerNormConfig::new(c.dim).init(device),
-            target_scene: EmbeddingConfig::new(c.n_scenes, c.dim).init(device),
-            gate: LinearConfig::new(2 * c.dim, c.dim).init(device),
-            shift: EmbeddingConfig::new(c.n_scenes, c.dim).init(device),
+            scene_layers: c.side_inputs().then(|| SceneLayers::new(c, device)),
         }
     }
 
-    /// The encoder's input: each event's item vector plus its scene, action, gap and recency
-    /// embeddings, normalised.
+    /// The encoder's input: each event's item vector plus its recency embedding and (except in
+    /// the SASRec peer) its scene, action and gap embeddings, normalised.
     ///
     /// # Shapes
     /// `items_padded`: `[items + 1, dim]`; returns `[batch, len, dim]`
@@ -62,11 +65,10 @@ impl InterestEncoder {
         let [b, l] = h.dims();
         let dim = items_padded.dims()[1];
         let item_vecs = items_padded.clone().select(0, h.items.clone().reshape([b * l])).reshape([b, l, dim]);
-        let x = item_vecs
-            + self.scene.forward(h.scenes.clone())
-            + self.action.forward(h.actions.clone())
-            + self.gap.forward(h.gaps.clone())
-            + self.position.forward(h.positions.clone());
+        let mut x = item_vecs + self.position.forward(h.positions.clone());
+        if let Some(e) = &self.events {
+            x = x + e.scene.forward(h.scenes.clone()) + e.action.forward(h.actions.clone()) + e.gap.forward(h.gaps.clone());
+        }
         self.dropout.forward(self.input_norm.forward(x))
     }
 
@@ -111,21 +113,28 @@ impl InterestEncoder {
         self.output_norm.forward(y.reshape([b, dim]))
     }
 
-    /// Visits the scene-specific layers (target scene, gate, shift): what on-device
-    /// fine-tuning adapts above the shared encoder.
-    pub fn visit_scene_layers<V: ModuleVisitor>(&self, visitor: &mut V) {
-        self.target_scene.visit(visitor);
-        self.gate.visit(visitor);
-        self.shift.visit(visitor);
+    /// Whether scene queries differ from "any scene" (false in the SASRec peer).
+    pub fn has_scene_layers(&self) -> bool {
+        self.scene_layers.is_some()
     }
 
-    /// Interest vectors for target scenes from sequence states.
+    /// Visits the scene-specific layers: what on-device fine-tuning adapts above the shared
+    /// encoder.
+    pub fn visit_scene_layers<V: ModuleVisitor>(&self, visitor: &mut V) {
+        if let Some(layers) = &self.scene_layers {
+            layers.visit(visitor);
+        }
+    }
+
+    /// Interest vectors for query scenes from sequence states (the states themselves in the
+    /// SASRec peer, which has no scene layers).
     ///
     /// # Shapes
     /// `states`: `[rows, dim]`, `scenes`: `[rows]`; returns `[rows, dim]`
     pub fn interest(&self, states: Tensor<2>, scenes: Tensor<1, Int>) -> Tensor<2> {
-        let scene = self.target_scene.weight.val().select(0, scenes.clone());
-        let gate = sigmoid(self.gate.forward(Tensor::cat(vec![states.clone(), scene], 1))) * 2.0;
-        states * gate + self.shift.weight.val().select(0, scenes)
+        match &self.scene_layers {
+            Some(layers) => layers.forward(states, scenes),
+            None => states,
+        }
     }
 }

@@ -17,8 +17,9 @@ use super::inputs::ItemFeatures;
 pub struct ItemTower {
     id: Embedding,
     lm_proj: Option<Linear>,
-    genre: Linear,
-    scene: Embedding,
+    /// Genres and home scene (absent in the ID-only SASRec peer).
+    genre: Option<Linear>,
+    scene: Option<Embedding>,
 }
 
 /// Small initial item vectors: the first retrieval logits `u·v` are then near zero, so the
@@ -29,9 +30,11 @@ impl ItemTower {
     pub fn new(c: &ModelConfig, device: &Device) -> Self {
         ItemTower {
             id: EmbeddingConfig::new(c.n_items, c.dim).with_initializer(ITEM_INIT).init(device),
-            lm_proj: c.use_lm.then(|| LinearConfig::new(c.lm_dim, c.dim).init(device)),
-            genre: LinearConfig::new(c.n_genres.max(1), c.dim).with_bias(false).with_initializer(ITEM_INIT).init(device),
-            scene: EmbeddingConfig::new(c.n_scenes, c.dim).with_initializer(ITEM_INIT).init(device),
+            lm_proj: c.reads_text().then(|| LinearConfig::new(c.lm_dim, c.dim).init(device)),
+            genre: c.side_inputs().then(|| {
+                LinearConfig::new(c.n_genres.max(1), c.dim).with_bias(false).with_initializer(ITEM_INIT).init(device)
+            }),
+            scene: c.side_inputs().then(|| EmbeddingConfig::new(c.n_scenes, c.dim).with_initializer(ITEM_INIT).init(device)),
         }
     }
 
@@ -46,9 +49,13 @@ impl ItemTower {
             Some(keep) => f.known.clone() * keep,
             None => f.known.clone(),
         };
-        let mut x = self.id.weight.val() * mask
-            + self.genre.forward(f.genres.clone())
-            + self.scene.weight.val().select(0, f.scenes.clone());
+        let mut x = self.id.weight.val() * mask;
+        if let Some(genre) = &self.genre {
+            x = x + genre.forward(f.genres.clone());
+        }
+        if let Some(scene) = &self.scene {
+            x = x + scene.weight.val().select(0, f.scenes.home.clone());
+        }
         if let Some(proj) = &self.lm_proj {
             x = x + proj.forward(f.lm.clone());
         }

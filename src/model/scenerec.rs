@@ -14,7 +14,8 @@ use crate::Result;
 pub struct SceneRec {
     pub items: ItemTower,
     pub interest: InterestEncoder,
-    pub head: FusionHead,
+    /// The fusion head (absent in the SASRec peer, which ranks by `u·v` alone).
+    pub head: Option<FusionHead>,
 }
 
 impl SceneRec {
@@ -24,7 +25,7 @@ impl SceneRec {
         Ok(SceneRec {
             items: ItemTower::new(config, device),
             interest: InterestEncoder::new(config, device),
-            head: FusionHead::new(config, device),
+            head: config.side_inputs().then(|| FusionHead::new(config, device)),
         })
     }
 
@@ -48,9 +49,16 @@ impl SceneRec {
         self.interest.interest(self.last_states(table, history), scenes)
     }
 
-    /// Fusion-head logits for (user, item, scene) rows: `[rows, dim]` × 2, `[rows]` → `[rows]`.
+    /// Fusion-head logits for (user, item, scene) rows: `[rows, dim]` × 2, `[rows]` → `[rows]`
+    /// (`u·v` without a head).
     pub fn fuse(&self, users: Tensor<2>, items: Tensor<2>, scenes: Tensor<1, Int>) -> Tensor<1> {
-        self.head.forward(users, items, scenes)
+        match &self.head {
+            Some(head) => head.forward(users, items, scenes),
+            None => {
+                let rows = users.dims()[0];
+                (users * items).sum_dim(1).reshape([rows])
+            }
+        }
     }
 
     /// Fusion-head logits of `r` candidates per user (ranking's shape of [`fuse`]):
@@ -58,7 +66,13 @@ impl SceneRec {
     ///
     /// [`fuse`]: SceneRec::fuse
     pub fn fuse_candidates(&self, users: Tensor<2>, items: Tensor<3>, scenes: Tensor<1, Int>) -> Tensor<2> {
-        self.head.forward_grouped(users, items, scenes)
+        match &self.head {
+            Some(head) => head.forward_grouped(users, items, scenes),
+            None => {
+                let [b, r, _] = items.dims();
+                (items * users.unsqueeze_dim::<3>(1)).sum_dim(2).reshape([b, r])
+            }
+        }
     }
 }
 

@@ -21,6 +21,8 @@ pub struct LoopState {
     pub best_valid: f64,
     pub best_epoch: usize,
     pub stale: usize,
+    /// The learning rate the next epoch uses (lowered on plateaus).
+    pub learning_rate: f64,
     pub reports: Vec<EpochReport>,
 }
 
@@ -73,13 +75,21 @@ impl Checkpoint {
         self.write("checkpoint.json", &json)
     }
 
-    /// Loads the last checkpoint. The config must match the run's, except for the stopping
-    /// rule (`epochs`, `patience`), which may change to extend a run.
+    fn state(&self) -> Result<LoopState> {
+        serde_json::from_slice(&self.read("checkpoint.json")?)
+            .map_err(|e| Error::Config(format!("{}: {e}", self.path("checkpoint.json").display())))
+    }
+
+    /// Whether the checkpoint holds a run `config` can resume: the same config except for the
+    /// stopping rule (`epochs`, `patience`), which may change to extend a run.
+    pub fn resumable_by(&self, config: &TrainConfig) -> bool {
+        self.state().is_ok_and(|s| same_run(&s.config, config))
+    }
+
+    /// Loads the last checkpoint; it must be [`resumable_by`](Self::resumable_by) `config`.
     pub fn load(&self, config: &TrainConfig) -> Result<Resumed> {
-        let mut state: LoopState = serde_json::from_slice(&self.read("checkpoint.json")?)
-            .map_err(|e| Error::Config(format!("{}: {e}", self.path("checkpoint.json").display())))?;
-        let stopping = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
-        if stopping(&state.config) != stopping(config) {
+        let mut state = self.state()?;
+        if !same_run(&state.config, config) {
             return Err(Error::Config(format!(
                 "the checkpoint in {} was made with a different config; resume with the same config or start a new run directory",
                 self.dir.display()
@@ -94,8 +104,19 @@ impl Checkpoint {
         })
     }
 
+    /// Replaces the best weights (with the same weights under a final config).
+    pub fn save_best(&self, bytes: &[u8]) -> Result<()> {
+        self.write("best.weights", bytes)
+    }
+
     /// The best weights of the run.
     pub fn best_path(&self) -> PathBuf {
         self.path("best.weights")
     }
+}
+
+/// Two configs describe the same run when they differ at most in the stopping rule.
+fn same_run(a: &TrainConfig, b: &TrainConfig) -> bool {
+    let stopping = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
+    stopping(a) == stopping(b)
 }

@@ -16,13 +16,19 @@ pub struct TrainConfig {
     pub epochs: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
+    /// The learning rate is multiplied by this after every epoch that does not improve the
+    /// validation score (reduce on plateau; 1: constant).
+    pub lr_decay: f64,
     /// Stop after this many validations without a better NDCG@10.
     pub patience: usize,
     /// Share of item ID vectors zeroed per batch, teaching the text path to stand alone.
     pub id_dropout: f32,
-    /// Weight of the fusion head's BCE loss next to the retrieval softmax.
+    /// Weight of the fusion head's re-ranking loss next to the retrieval softmaxes.
     pub head_weight: f32,
-    /// How many retrieved items the fusion head re-ranks.
+    /// Softmaxes leave out the items a row's history holds (see [`crate::train::loss`]).
+    pub exclude_seen: bool,
+    /// How many of retrieval's best items the fusion head learns to re-rank (and re-ranks,
+    /// if that beats retrieval alone on validation: see [`crate::model::ModelConfig::rerank`]).
     pub rerank: usize,
     /// Validate on at most this many users (0: all) to keep epochs short.
     pub valid_users: usize,
@@ -37,9 +43,11 @@ impl Default for TrainConfig {
             epochs: 60,
             batch_size: 128,
             learning_rate: 1e-3,
+            lr_decay: 0.5,
             patience: 5,
             id_dropout: 0.1,
             head_weight: 0.5,
+            exclude_seen: true,
             rerank: 100,
             valid_users: 0,
             model: ModelConfig::default(),
@@ -49,6 +57,17 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The loss options of this config for a model of config `model`.
+    pub fn loss_options(&self, model: &ModelConfig) -> crate::train::loss::LossOptions {
+        crate::train::loss::LossOptions {
+            head_weight: self.head_weight,
+            sampled: None,
+            any_scene: model.any_scene(),
+            rerank: self.rerank,
+            exclude_seen: self.exclude_seen,
+        }
+    }
+
     /// Reads a JSON config; unknown keys are errors (a typo must not silently do nothing).
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -65,6 +84,9 @@ impl TrainConfig {
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return bad("learning_rate must be a positive number");
+        }
+        if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
+            return bad("lr_decay must be in (0, 1]");
         }
         if !(0.0..1.0).contains(&self.id_dropout) || self.head_weight.is_nan() || self.head_weight < 0.0 {
             return bad("id_dropout must be in [0, 1) and head_weight non-negative");

@@ -1,20 +1,22 @@
 //! The training loop: epochs of shuffled windows, Adam, validation NDCG@10 after every epoch,
-//! early stopping on it, and a checkpoint after every epoch.
+//! the learning rate lowered after every epoch that does not improve it, early stopping on
+//! it, and a checkpoint after every epoch.
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use super::checkpoint::{Checkpoint, LoopState, Resumed};
 use super::config::TrainConfig;
-use super::loss::{LossOptions, batch_loss, training_table};
+use super::loss::{batch_loss, training_table};
 use super::samples::{epoch_batches, windows};
 use crate::backend::{block_on, read_f32};
 use crate::data::protocol::Case;
 use crate::data::{Catalog, Event};
-use crate::eval::{EvalSetup, evaluate, item_users, model_ranker};
+use crate::eval::{EvalSetup, Track, evaluate, item_users, model_ranker};
 use crate::model::{ItemFeatures, ModelConfig, SceneRec};
 use crate::rng::Rng;
 use crate::{Error, Result, store};
@@ -26,10 +28,17 @@ pub struct EpochReport {
     pub loss: f64,
     pub retrieval_loss: f64,
     pub head_loss: f64,
+    /// The validation score early stopping follows: the mean NDCG@10 over the validation tracks.
     pub valid_ndcg10: f64,
+    /// NDCG@10 on each validation track.
+    pub valid_tracks: BTreeMap<String, f64>,
     pub seconds: f64,
     /// Predicted positions (training samples) in the epoch.
     pub samples: usize,
+    /// Optimizer steps in the epoch.
+    pub steps: usize,
+    /// The learning rate of the epoch.
+    pub learning_rate: f64,
 }
 
 /// Progress callbacks (the CLI draws bars; tests pass [`Silent`]).
@@ -55,6 +64,8 @@ pub struct TrainInput<'a> {
     pub train_len: &'a [usize],
     /// Validation queries (indexing `histories`).
     pub valid: &'a [Case],
+    /// The tracks validation runs `valid` in; early stopping follows their mean NDCG@10.
+    pub valid_tracks: &'a [Track],
 }
 
 /// A trained model (on the inference device) and how it got there.
@@ -66,6 +77,31 @@ pub struct Trained {
     pub best_valid: f64,
     pub seconds: f64,
     pub samples_per_s: f64,
+    /// Optimizer steps over the whole run.
+    pub steps: usize,
+}
+
+/// NDCG@10 of `model` (ranking as `config` says) on each of the input's validation tracks.
+fn validate(
+    model: &SceneRec,
+    config: &ModelConfig,
+    features: &ItemFeatures,
+    setup: &EvalSetup<'_>,
+    valid: &[Case],
+    input: &TrainInput<'_>,
+) -> Result<BTreeMap<String, f64>> {
+    let mut ranker = model_ranker(model, config, features, input.histories);
+    let mut out = BTreeMap::new();
+    for track in input.valid_tracks {
+        let queries = track.queries(valid, input.histories);
+        out.insert(track.key().to_string(), evaluate(setup, &queries, &mut ranker)?.ndcg10());
+    }
+    Ok(out)
+}
+
+/// The validation score early stopping follows: the mean over the tracks.
+fn mean(tracks: &BTreeMap<String, f64>) -> f64 {
+    tracks.values().sum::<f64>() / tracks.len().max(1) as f64
 }
 
 /// Trains from scratch, or resumes from `checkpoint` if it holds a run of the same config.
@@ -77,7 +113,7 @@ pub fn fit(
     progress: &mut dyn Progress,
 ) -> Result<Trained> {
     cfg.validate()?;
-    let mcfg = cfg.model.for_catalog(input.catalog);
+    let mut mcfg = ModelConfig { rerank: cfg.rerank, ..cfg.model.for_catalog(input.catalog) };
     mcfg.validate()?;
     let train_device = device.clone().autodiff();
     let train_features = ItemFeatures::new(input.catalog, input.lm, mcfg.lm_dim, input.known, &train_device)?;
@@ -114,6 +150,7 @@ pub fn fit(
         best_valid: f64::NEG_INFINITY,
         best_epoch: 0,
         stale: 0,
+        learning_rate: cfg.learning_rate,
         reports: Vec::new(),
     };
     let mut best: Option<Vec<u8>> = None;
@@ -127,7 +164,7 @@ pub fn fit(
         state = s;
     }
 
-    let loss_opts = LossOptions { head_weight: cfg.head_weight, sampled: None };
+    let loss_opts = cfg.loss_options(&mcfg);
     let started = Instant::now();
     while state.epochs_done < cfg.epochs && (state.stale < cfg.patience || state.epochs_done == 0) {
         let epoch = state.epochs_done + 1;
@@ -138,7 +175,16 @@ pub fn fit(
         let (mut sums, mut samples) = ([0.0f64; 3], 0usize);
         for batch in &batches {
             let table = training_table(&model, &train_features, cfg.id_dropout, &mut state.rng);
-            let loss = batch_loss(&model, table, batch, mcfg.max_len, loss_opts, &mut state.rng, &train_device);
+            let loss = block_on(batch_loss(
+                &model,
+                table,
+                &train_features.scenes,
+                batch,
+                mcfg.max_len,
+                loss_opts,
+                &mut state.rng,
+                &train_device,
+            ))?;
             let values = block_on(read_f32(burn::tensor::Tensor::cat(
                 vec![loss.total.clone().detach(), loss.retrieval.detach(), loss.head.detach()],
                 0,
@@ -147,7 +193,7 @@ pub fn fit(
                 return Err(Error::Backend(format!("loss became {values:?} at epoch {epoch}: lower the learning rate")));
             }
             let grads = GradientsParams::from_grads(loss.total.backward(), &model);
-            model = optim.step(cfg.learning_rate, model, grads);
+            model = optim.step(state.learning_rate, model, grads);
             for (s, v) in sums.iter_mut().zip(&values) {
                 *s += *v as f64;
             }
@@ -155,8 +201,8 @@ pub fn fit(
             progress.batch(values[0] as f64);
         }
         let valid_model = model.valid();
-        let mut ranker = model_ranker(&valid_model, &eval_features, input.histories, cfg.rerank, mcfg.max_len);
-        let valid_ndcg10 = evaluate(&setup, valid, &mut ranker)?.ndcg10();
+        let valid_tracks = validate(&valid_model, &mcfg, &eval_features, &setup, valid, input)?;
+        let valid_ndcg10 = mean(&valid_tracks);
         let n = batches.len().max(1) as f64;
         let report = EpochReport {
             epoch,
@@ -164,8 +210,11 @@ pub fn fit(
             retrieval_loss: sums[1] / n,
             head_loss: sums[2] / n,
             valid_ndcg10,
+            valid_tracks,
             seconds: t0.elapsed().as_secs_f64(),
             samples,
+            steps: batches.len(),
+            learning_rate: state.learning_rate,
         };
         progress.epoch_end(&report);
         state.reports.push(report);
@@ -178,6 +227,7 @@ pub fn fit(
             best = Some(block_on(store::save(&valid_model, &mcfg, &fingerprint, "pretrained"))?);
         } else {
             state.stale += 1;
+            state.learning_rate *= cfg.lr_decay;
         }
         if let Some(ck) = checkpoint {
             let weights = block_on(store::save(&valid_model, &mcfg, &fingerprint, "checkpoint"))?;
@@ -188,6 +238,23 @@ pub fn fit(
     let seconds = started.elapsed().as_secs_f64();
     let best = best.ok_or_else(|| Error::Data("training ran no epoch".into()))?;
     let model = store::load(&best, device, Some((&mcfg, &fingerprint)))?.0;
+    // Re-ranking stays only if it beats retrieval alone on validation (ties go to retrieval).
+    if model.head.is_some() && mcfg.rerank > 0 {
+        let alone = ModelConfig { rerank: 0, ..mcfg.clone() };
+        let alone_valid = mean(&validate(&model, &alone, &eval_features, &setup, valid, input)?);
+        eprintln!(
+            "validation NDCG@10: {:.4} re-ranked by the head, {alone_valid:.4} by retrieval alone; keeping {}",
+            state.best_valid,
+            if alone_valid >= state.best_valid { "retrieval alone" } else { "the head's re-ranking" }
+        );
+        if alone_valid >= state.best_valid {
+            state.best_valid = alone_valid;
+            mcfg = alone;
+            if let Some(ck) = checkpoint {
+                ck.save_best(&block_on(store::save(&model, &mcfg, &fingerprint, "pretrained"))?)?;
+            }
+        }
+    }
     let total_samples: usize = state.reports.iter().map(|r| r.samples).sum();
     let total_seconds: f64 = state.reports.iter().map(|r| r.seconds).sum();
     Ok(Trained {
@@ -196,6 +263,7 @@ pub fn fit(
         best_epoch: state.best_epoch,
         best_valid: state.best_valid,
         samples_per_s: total_samples as f64 / total_seconds.max(1e-9),
+        steps: state.reports.iter().map(|r| r.steps).sum(),
         reports: state.reports,
         seconds,
     })

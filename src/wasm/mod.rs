@@ -151,16 +151,17 @@ impl Engine {
         with_engine(&self.inner, |r| to_js(r.catalog()))?
     }
 
-    /// The top `k` items of scene index `scene`, excluding item indices `exclude`. Resolves to
+    /// The top `k` items of scene index `scene` (`undefined`: of the whole catalogue, for "any
+    /// scene"), excluding item indices `exclude`. Resolves to
     /// `{items: Uint32Array, scores: Float32Array, becauseItems: Int32Array, becauseScenes:
     /// Int32Array}`: catalogue indices, best first, with the history event explaining each
     /// (-1 where none does).
-    pub fn recommend(&self, history: History, scene: usize, k: usize, exclude: Vec<u32>) -> Promise {
+    pub fn recommend(&self, history: History, scene: Option<u32>, k: usize, exclude: Vec<u32>) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             let rec = engine(&inner, BUSY_TUNING)?;
             let events = history.events(&rec)?;
-            let ranked = rec.recommend_events(&events, scene, k, &indices(&exclude)).await.map_err(js_err)?;
+            let ranked = rec.recommend_events(&events, scene.map(|s| s as usize), k, &indices(&exclude)).await.map_err(js_err)?;
             let items: Vec<u32> = ranked.iter().map(|r| r.item as u32).collect();
             let scores: Vec<f32> = ranked.iter().map(|r| r.score).collect();
             let because_items: Vec<i32> = ranked.iter().map(|r| r.because.map_or(-1, |(i, _)| i as i32)).collect();
@@ -174,13 +175,14 @@ impl Engine {
         })
     }
 
-    /// Resolves to a `Float32Array` of fusion scores for item indices `items` in scene index `scene`.
-    pub fn score(&self, history: History, scene: usize, items: Vec<u32>) -> Promise {
+    /// Resolves to a `Float32Array` of fusion scores for item indices `items` in scene index
+    /// `scene` (`undefined`: "any scene").
+    pub fn score(&self, history: History, scene: Option<u32>, items: Vec<u32>) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             let rec = engine(&inner, BUSY_TUNING)?;
             let events = history.events(&rec)?;
-            let scores = rec.score_events(&events, scene, &indices(&items)).await.map_err(js_err)?;
+            let scores = rec.score_events(&events, scene.map(|s| s as usize), &indices(&items)).await.map_err(js_err)?;
             Ok(Float32Array::from(scores.as_slice()).into())
         })
     }

@@ -15,7 +15,8 @@ const BROWSED = 30;
 
 export class App {
   history: HistoryEvent[] = [];
-  scene: string;
+  /** The open tab: a scene, or null for "All", which ranks the whole catalogue. */
+  scene: string | null = null;
   /** What the personal weights in use are ("fine-tuned on 12 events"), or null for the shared model. */
   personal: string | null;
   /** How long the model took to load, and the last ranking / click-to-screen update. */
@@ -39,13 +40,17 @@ export class App {
     this.popularity = new Map(rec.catalog.items.map((item, i) => [item.id, counts[i] ?? 0]));
     this.history = history.filter((e) => this.byId.has(e.itemId));
     if (this.history.length < history.length) showError(`${history.length - this.history.length} stored events name movies this model does not know; they are kept but not used.`);
-    this.scene = rec.catalog.scenes[0];
     this.personal = personal;
     this.loadMs = loadMs;
   }
 
   get catalog(): Catalog {
     return this.rec.catalog;
+  }
+
+  /** The open tab in words: "Comedy", or "all scenes". */
+  get sceneLabel(): string {
+    return this.scene ?? "all scenes";
   }
 
   item(id: string): Item | undefined {
@@ -89,7 +94,7 @@ export class App {
     await this.renderRecs();
   }
 
-  /** The model's top items for the current scene (or the most rated ones while the history is empty). */
+  /** The model's top items for the open tab (the whole catalogue on "All"). */
   async ranking(k = SHOWN): Promise<Recommendation[]> {
     const t0 = performance.now();
     const recs = await this.rec.recommend({ history: this.history, scene: this.scene, k });
@@ -110,24 +115,25 @@ export class App {
 
   private async renderRecs() {
     const seq = ++this.rankSeq;
-    $("#recs-title").textContent = `Recommended for you in ${this.scene}`;
+    $("#recs-title").textContent = this.scene ? `Recommended for you in ${this.scene}` : "Recommended for you across all scenes";
     if (this.history.length === 0) {
-      fill($("#recs"), [h("li", { class: "empty" }, `Nothing to go on yet. Mark a few movies you know as Watched or ♥ Like — in the Browse list or by searching — and your ${this.scene} recommendations appear here, computed on this device.`)]);
+      fill($("#recs"), [h("li", { class: "empty" }, `Nothing to go on yet. Mark a few movies you know as Watched or ♥ Like — in the Browse list or by searching — and your recommendations for ${this.sceneLabel} appear here, computed on this device.`)]);
       $("#recs").setAttribute("data-kind", "empty");
       $("#recs-note").textContent = "";
       return;
     }
     const recs = await this.ranking();
     if (seq !== this.rankSeq) return; // a newer refresh overtook this one
-    fill($("#recs"), recs.map((r, i) => recRow(this.catalog, this.byId.get(r.itemId)!, r, i + 1, this.because(r))));
+    fill($("#recs"), recs.map((r, i) => recRow(this.catalog, this.byId.get(r.itemId)!, r, i + 1, this.because(r), this.scene === null)));
     $("#recs").setAttribute("data-kind", "model");
     const scenes = new Set(this.history.map((e) => e.scene)).size;
     $("#recs-note").textContent =
-      `Ranked all ${(this.catalog.items.length - new Set(this.history.map((e) => e.itemId)).size).toLocaleString("en")} unseen movies for ${this.scene} ` +
+      `Ranked all ${this.sceneItems().filter((i) => !this.inHistory(i.id)).length.toLocaleString("en")} unseen movies of ${this.sceneLabel} ` +
       `from your ${this.history.length} events in ${scenes} scene${scenes > 1 ? "s" : ""}, in ${this.rankMs!.toFixed(1)} ms.`;
   }
 
   private sceneItems(): Item[] {
+    if (this.scene === null) return this.catalog.items;
     const s = this.catalog.scenes.indexOf(this.scene);
     return this.catalog.items.filter((item) => item.scene === s);
   }
@@ -135,7 +141,7 @@ export class App {
   renderBrowse() {
     const query = ($("#search") as HTMLInputElement).value.trim().toLowerCase();
     const items = query ? this.popular(this.catalog.items.filter((i) => i.title.toLowerCase().includes(query)), BROWSED) : this.popular(this.sceneItems(), BROWSED);
-    $("#browse-title").textContent = query ? `Search: ${items.length === BROWSED ? `top ${BROWSED}` : items.length} result${items.length === 1 ? "" : "s"}` : `Browse ${this.scene} — most rated`;
+    $("#browse-title").textContent = query ? `Search: ${items.length === BROWSED ? `top ${BROWSED}` : items.length} result${items.length === 1 ? "" : "s"}` : `Browse ${this.sceneLabel} — most rated`;
     const rows = items.map((item) => browseRow(this.catalog, item, this.popularity.get(item.id) ?? 0, this.inHistory(item.id), query !== ""));
     fill($("#browse"), rows.length ? rows : [h("li", { class: "empty" }, "No movie title contains that.")]);
   }
@@ -149,12 +155,15 @@ export class App {
   renderTabs() {
     const counts = new Map<string, number>();
     for (const e of this.history) counts.set(e.scene, (counts.get(e.scene) ?? 0) + 1);
-    fill(
-      $("#tabs"),
-      this.catalog.scenes.map((s) =>
-        h("button", { type: "button", role: "tab", class: "tab", "data-scene": s, "aria-selected": String(s === this.scene) }, s, counts.get(s) ? h("span", { class: "count" }, String(counts.get(s))) : null),
-      ),
-    );
+    const tab = (scene: string | null) =>
+      h(
+        "button",
+        { type: "button", role: "tab", class: "tab", "data-scene": scene ?? "", "aria-selected": String(scene === this.scene) },
+        scene ?? "All",
+        scene && counts.get(scene) ? h("span", { class: "count" }, String(counts.get(scene))) : null,
+      );
+    // "All" (no scene: the whole catalogue, ranked by the model's any-scene query), then each scene.
+    fill($("#tabs"), [tab(null), ...this.catalog.scenes.map(tab)]);
   }
 
   renderStatus() {

@@ -25,6 +25,7 @@ async function boot() {
   const status = (text: string) => ($("#status").textContent = text);
   const { rec, ms, personalUsed } = await loadModel(device, personal, status);
   const app = new App(rec, store, device, (await popularity).counts, history, personalUsed ? personal!.note : null, ms);
+  app.scene = sceneInUrl(app.catalog.scenes);
   await app.refresh();
   performance.mark("scenerec:first-recommendations");
   document.body.setAttribute("data-ready", "true");
@@ -33,12 +34,19 @@ async function boot() {
   wire(app);
 }
 
+/** The open tab is kept in the URL's fragment (`#Comedy`), so a reload or a shared link opens it. */
+function sceneInUrl(scenes: string[]): string | null {
+  const scene = decodeURIComponent(location.hash.slice(1));
+  return scenes.includes(scene) ? scene : null;
+}
+
 function wire(app: App) {
   document.addEventListener("click", async (e) => {
     const target = e.target as HTMLElement;
     const tab = target.closest<HTMLElement>("[data-scene]");
     if (tab) {
-      app.scene = tab.dataset.scene!;
+      app.scene = tab.dataset.scene || null;
+      history.replaceState(null, "", app.scene ? `#${encodeURIComponent(app.scene)}` : location.pathname + location.search);
       ($("#search") as HTMLInputElement).value = "";
       return app.refresh();
     }

@@ -42,7 +42,8 @@ export function actions(itemId: string, inHistory: boolean): HTMLElement {
 }
 
 /** One row of a ranked list: rank, title, genres, score and why. */
-export function recRow(catalog: Catalog, item: Item, rec: Recommendation, rank: number, because: string | null): HTMLElement {
+/** A recommended item; `showScene` adds its scene (on the All tab). */
+export function recRow(catalog: Catalog, item: Item, rec: Recommendation, rank: number, because: string | null, showScene: boolean): HTMLElement {
   return h(
     "li",
     { "data-item": item.id },
@@ -51,7 +52,7 @@ export function recRow(catalog: Catalog, item: Item, rec: Recommendation, rank: 
       "div",
       { class: "body" },
       h("div", { class: "title" }, item.title),
-      h("div", { class: "meta" }, genreLine(catalog, item)),
+      h("div", { class: "meta" }, `${showScene ? `${catalog.scenes[item.scene]} · ` : ""}${genreLine(catalog, item)}`),
       because ? h("div", { class: "why" }, because) : null,
     ),
     h("span", { class: "score", title: "model score (higher ranks first)" }, rec.score.toFixed(2)),

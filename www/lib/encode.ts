@@ -42,6 +42,13 @@ export class CatalogIndex {
     return s;
   }
 
+  /** A tab's scene index, or `undefined` for none (`undefined` or `null`: the whole catalogue). */
+  optionalScene(name: string | null | undefined): number | undefined {
+    if (name === undefined || name === null) return undefined;
+    if (typeof name !== "string") throw new Error(`scene must be a scene name or null, not ${typeof name}`);
+    return this.scene(name);
+  }
+
   itemIds(ids: string[], what: string): Uint32Array {
     if (!Array.isArray(ids)) throw new Error(`${what} must be an array of item ids`);
     return Uint32Array.from(ids, (id) => this.item(id, what));

@@ -250,20 +250,23 @@ export class Recommender {
     this.client = client;
   }
 
-  /** The top `k` items of `scene` for this history, each with a score and an explanation. */
+  /**
+   * The top `k` items of `scene` for this history, each with a score and an explanation. Without
+   * a scene (omitted or `null`) the whole catalogue is ranked, for a page that is not one tab.
+   */
   async recommend({ history, scene, k = 20, exclude = [] }: RecommendOptions): Promise<Recommendation[]> {
     if (this.disposed) throw new Error("this recommender was disposed");
     const h = this.index.history(history);
-    const args = { history: h, scene: this.index.scene(scene), k, exclude: this.index.itemIds(exclude, "exclude") };
+    const args = { history: h, scene: this.index.optionalScene(scene), k, exclude: this.index.itemIds(exclude, "exclude") };
     const ranked = await this.run<RankedIndices>("recommend", args, { transfer: [...historyBuffers(h), args.exclude.buffer] });
     return this.index.recommendations(ranked);
   }
 
-  /** Fusion scores of the given items for this history in `scene`. */
-  async score(history: HistoryEvent[], scene: string, items: string[]): Promise<Float32Array> {
+  /** Fusion scores of the given items for this history in `scene` (`null`: any scene). */
+  async score(history: HistoryEvent[], scene: string | null, items: string[]): Promise<Float32Array> {
     if (this.disposed) throw new Error("this recommender was disposed");
     const h = this.index.history(history);
-    const args = { history: h, scene: this.index.scene(scene), items: this.index.itemIds(items, "items") };
+    const args = { history: h, scene: this.index.optionalScene(scene), items: this.index.itemIds(items, "items") };
     return this.run("score", args, { transfer: [...historyBuffers(h), args.items.buffer] });
   }
 

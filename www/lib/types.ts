@@ -64,7 +64,8 @@ export interface LoadOptions {
 
 export interface RecommendOptions {
   history: HistoryEvent[];
-  scene: string;
+  /** The tab the user is in: only its items are ranked. Omitted or `null`: the whole catalogue. */
+  scene?: string | null;
   k?: number;
   /** Item ids never to return (the history's items are always excluded). */
   exclude?: string[];

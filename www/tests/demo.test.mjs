@@ -58,7 +58,8 @@ async function mark(scene, n, act) {
 
 test("the page starts with the catalogue in scene tabs and the backend shown", async () => {
   const tabs = await page.$$eval(".tab", (t) => t.map((b) => b.dataset.scene));
-  assert.deepEqual(tabs.sort(), ["Action", "Comedy", "Drama", "Other", "Sci-Fi", "Thriller"]);
+  assert.equal(tabs[0], "", "the first tab is All (no scene)");
+  assert.deepEqual(tabs.slice(1).sort(), ["Action", "Comedy", "Drama", "Other", "Sci-Fi", "Thriller"]);
   assert.match(await page.textContent("#status"), /Running on CPU \(WebAssembly\) .* model loaded in \d+ ms/);
   assert.equal(await page.getAttribute("#recs", "data-kind"), "empty", "an empty history asks for clicks");
   assert.match(await page.textContent("#recs"), /Mark a few movies you know/);
@@ -84,6 +85,17 @@ test("clicks in two scenes change the ranking, with reasons", async () => {
   assert.match(await page.getAttribute("#recs", "data-update-ms"), /^\d+(\.\d)?$/);
 });
 
+test("the All tab ranks the whole catalogue across scenes", async () => {
+  await page.click('.tab[data-scene=""]');
+  await page.waitForFunction(() => document.querySelector("#recs-title").textContent.endsWith("across all scenes"));
+  await page.waitForSelector("#recs[data-kind=model] li .score");
+  const scenes = await page.$$eval("#recs li .meta", (rows) => rows.map((r) => r.textContent.split(" · ")[0]));
+  assert.ok(new Set(scenes).size >= 2, `the list spans scenes: ${scenes}`);
+  assert.match(await page.textContent("#recs-note"), /unseen movies of all scenes/);
+  await page.click('.tab[data-scene="Comedy"]');
+  await page.waitForFunction(() => document.querySelector("#recs-title").textContent.endsWith("Comedy"));
+});
+
 test("fine-tuning shows progress and a loss curve, and changes the ranking", async () => {
   const before = await ranking();
   await page.click("#finetune");
@@ -98,10 +110,14 @@ test("fine-tuning shows progress and a loss curve, and changes the ranking", asy
   assert.match(await page.textContent("#stored-weights"), /^1\.\d MB, saved /);
 });
 
-test("a reload restores the history and the personal weights", async () => {
-  const before = { history: await history(), ranking: await ranking() };
-  await open();
+test("a reload restores the open tab, the history and the personal weights", async () => {
+  const tab = () => page.textContent(".tab[aria-selected=true]");
+  const before = { history: await history(), ranking: await ranking(), tab: await tab() };
+  assert.notEqual(before.tab.trim(), "All", "the test reloads on a scene's tab");
+  await page.reload();
+  await page.waitForSelector("body[data-ready]", { timeout: 60_000 });
   await page.waitForSelector("#recs[data-kind=model]");
+  assert.equal(await tab(), before.tab, "the same tab is open");
   assert.deepEqual(await history(), before.history);
   assert.match(await page.textContent("#status"), /personal weights/);
   assert.deepEqual(await ranking(), before.ranking, "the same scores: the personal weights were restored");

@@ -82,6 +82,24 @@ for (const device of ["cpu", "webgpu"]) {
     assert.ok(got.items.every((r) => r.because && typeof r.because.itemId === "string"));
   });
 
+  test(`${device}: without a scene the whole catalogue is ranked, as natively`, async () => {
+    const expected = native({ history, k: 20, exclude: [] });
+    const got = await inPage(device, async (_R, rec, { history }) => {
+      const omitted = await rec.recommend({ history, k: 20 });
+      const nulled = await rec.recommend({ history, scene: null, k: 20 });
+      const scores = await rec.score(history, null, omitted.slice(0, 3).map((r) => r.itemId));
+      return { omitted, nulled, scores: Array.from(scores) };
+    }, { history });
+    const ids = (xs) => xs.map((x) => x.itemId);
+    assert.deepEqual(ids(got.omitted), ids(got.nulled), "null and an omitted scene mean the same");
+    assert.deepEqual(ids(got.omitted).slice(0, 5), ids(expected).slice(0, 5));
+    const tolerance = device === "cpu" ? 1e-3 : 1e-2;
+    got.scores.forEach((s, i) => assert.ok(Math.abs(s - got.omitted[i].score) < tolerance, `score() ${s} vs recommend() ${got.omitted[i].score}`));
+    const catalog = JSON.parse(readFileSync(join(ROOT, MODEL, "catalog.json"), "utf8"));
+    const sceneOf = new Map(catalog.items.map((it) => [it.id, it.scene]));
+    assert.ok(new Set(got.omitted.map((r) => sceneOf.get(r.itemId))).size >= 2, "the list spans scenes");
+  });
+
   test(`${device}: fine-tuning lowers the loss, reports progress and exports weights`, async () => {
     const steps = device === "cpu" ? 30 : 4;
     const out = await inPage(device, async (R, rec, { history, steps }) => {

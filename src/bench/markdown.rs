@@ -1,0 +1,137 @@
+//! `accuracy.md`: the merged results as tables, one per track (agnostic first).
+
+use serde_json::Value;
+
+use crate::eval::Track;
+
+/// Models in table order: peers, then ours and its ablations.
+const MODELS: [&str; 7] = ["popularity", "markov", "itemknn", "sasrec", "scenerec", "scenerec_no_lm", "scenerec_per_scene"];
+const KEYS: [&str; 7] = ["hr@10", "ndcg@10", "ndcg@20", "auc", "coverage@10", "diversity@10", "novelty@10"];
+
+fn num(v: &Value) -> String {
+    v.as_f64().map(|x| format!("{x:.4}")).unwrap_or_else(|| "–".into())
+}
+
+/// A count or a duration in whole units.
+fn int(v: &Value) -> String {
+    v.as_f64().map(|x| format!("{x:.0}")).unwrap_or_else(|| "–".into())
+}
+
+pub fn render(r: &Value) -> String {
+    let mut s = format!("# Accuracy on {}\n\nCommand: `{}`\n\n", r["dataset"].as_str().unwrap_or("?"), r["command"].as_str().unwrap_or(""));
+    let protocol = &r["protocol"];
+    s += &format!(
+        "Protocol: {}; {}-core; {}; histories of at most {}; {}; {}.\n",
+        protocol["positives"].as_str().unwrap_or(""),
+        protocol["k_core"][0],
+        protocol["split"].as_str().unwrap_or(""),
+        protocol["max_len"],
+        protocol["ranking"].as_str().unwrap_or(""),
+        protocol["validation"].as_str().unwrap_or("")
+    );
+    let scenes: Vec<String> =
+        protocol["scenes"].as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default();
+    for track in Track::ALL {
+        let t = &r["tracks"][track.key()];
+        if !t.is_object() {
+            continue;
+        }
+        s += &format!("\n## Track `{}`\n\n| model | {} |\n|---|{}\n", track.name(), KEYS.join(" | "), "---|".repeat(KEYS.len()));
+        for m in MODELS.iter().filter(|m| t[**m].is_object()) {
+            let cells: Vec<String> = KEYS.iter().map(|k| num(&t[*m]["overall"][*k])).collect();
+            s += &format!("| {m} | {} |\n", cells.join(" | "));
+        }
+        if track == Track::LastScene {
+            let outside = MODELS.iter().find_map(|m| t[*m]["target_outside"].as_f64());
+            if let Some(o) = outside {
+                s += &format!("\nThe target is outside the last event's scene for {:.1}% of users (a miss for every model).\n", 100.0 * o);
+            }
+        }
+        s += &format!("\nNDCG@10 per scene of the target:\n\n| model | {} |\n|---|{}\n", scenes.join(" | "), "---|".repeat(scenes.len()));
+        for m in MODELS.iter().filter(|m| t[**m].is_object()) {
+            let cells: Vec<String> = scenes.iter().map(|sc| num(&t[*m]["per_scene"][sc]["ndcg@10"])).collect();
+            s += &format!("| {m} | {} |\n", cells.join(" | "));
+        }
+    }
+    let c = &r["cold_start"];
+    if c.is_object() {
+        s += &format!(
+            "\n## Cold start\n\n{} withheld items; each user's last withheld item ranked among the withheld items of its scene ({} users). NDCG@10: scenerec {}, genre popularity {}, random within the scene {}; scenerec / best baseline = {}.\n",
+            c["shelf_items"],
+            c["queries"],
+            num(&c["scenerec"]["overall"]["ndcg@10"]),
+            num(&c["genre_popularity"]["overall"]["ndcg@10"]),
+            num(&c["random_in_scene"]["ndcg@10"]),
+            num(&c["lm_gain_over_best_baseline"])
+        );
+    }
+    let f = &r["fine_tune"];
+    if f.is_object() {
+        s += &format!(
+            "\n## On-device fine-tuning\n\n{} test users, fine-tuned as the browser does (options {}). NDCG@10 before → after:\n\n| history on the device | in-scene | agnostic | seconds per user |\n|---|---|---|---|\n",
+            f["users"], f["options"]
+        );
+        if let Some(h) = f["history"].as_object() {
+            for (bucket, v) in h {
+                s += &format!(
+                    "| {bucket} | {} → {} | {} → {} | {} |\n",
+                    num(&v["in_scene"]["before"]),
+                    num(&v["in_scene"]["after"]),
+                    num(&v["agnostic"]["before"]),
+                    num(&v["agnostic"]["after"]),
+                    num(&v["seconds_per_user"])
+                );
+            }
+        }
+    }
+    if let Some(train) = r["train"].as_object() {
+        s += "\n## Training (flex CPU backend; each part one thread, two parts side by side on 2 cores)\n\n| model | seconds | epochs | best epoch | optimizer steps | peak RSS (MB) |\n|---|---|---|---|---|---|\n";
+        for m in MODELS.iter().filter(|m| train.contains_key(**m)) {
+            let t = &train[*m];
+            s += &format!(
+                "| {m} | {} | {} | {} | {} | {} |\n",
+                int(&t["seconds"]),
+                int(&t["epochs"]),
+                int(&t["best_epoch"]),
+                int(&t["steps"]),
+                int(&t["peak_rss_mb"])
+            );
+        }
+        for (m, variants) in MODELS.iter().filter_map(|m| Some((m, train.get(*m)?["variants"].as_array()?))) {
+            s += &format!("\n{m} was tuned over these variants (the best on validation is measured above):\n\n| variant | valid NDCG@10 | seconds |\n|---|---|---|\n");
+            for v in variants {
+                s += &format!("| {} | {} | {} |\n", v["variant"].as_str().unwrap_or("?"), num(&v["valid_ndcg@10"]), int(&v["seconds"]));
+            }
+        }
+    }
+    if let Some(missing) = r["missing_parts"].as_array().filter(|m| !m.is_empty()) {
+        let names: Vec<&str> = missing.iter().filter_map(Value::as_str).collect();
+        s += &format!("\nParts not run yet: {}.\n", names.join(", "));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    /// Parts run so far are rendered, the rest named; a model without tuning variants is fine.
+    #[test]
+    fn renders_partial_results() {
+        let r = json!({
+            "dataset": "ml-1m", "command": "scripts/bench-accuracy.sh",
+            "protocol": {"positives": "ratings of at least 3", "k_core": [10, 10], "scenes": ["A", "B"]},
+            "tracks": {"agnostic": {"popularity": {"overall": {"ndcg@10": 0.1}, "per_scene": {"A": {"ndcg@10": 0.2}}}}},
+            "train": {"popularity": {"seconds": 0.4},
+                      "sasrec": {"seconds": 2000.6, "epochs": 30, "variants": [{"variant": "constant", "valid_ndcg@10": 0.2, "seconds": 3.2}]}},
+            "missing_parts": ["cold-start"],
+        });
+        let md = super::render(&r);
+        assert!(md.contains("| popularity | – | 0.1000 | – |"), "{md}");
+        assert!(md.contains("| popularity | 0.2000 | – |"), "per scene: {md}");
+        assert!(md.contains("| sasrec | 2001 | 30 | – | – | – |"), "{md}");
+        assert!(md.contains("| constant | 0.2000 | 3 |"), "{md}");
+        assert!(md.contains("Parts not run yet: cold-start."), "{md}");
+        assert!(!md.contains("## Track `in-scene`"), "tracks without results are left out: {md}");
+    }
+}

@@ -1,0 +1,330 @@
+//! The accuracy benchmark: every model — scenerec, its ablations and the peers — trained (or
+//! fitted) on the same split in the same run, tuned and early-stopped on the validation split,
+//! and measured on the test split in the three tracks of [`crate::eval::track`], with ties
+//! counted against the target. Plus cold start and on-device fine-tuning.
+//!
+//! The benchmark is cut into parts ([`Part`]), each runnable alone (in its own process, so each
+//! part's peak memory is its own); a part writes `<runs>/parts/<part>.json`, and
+//! [`merge`] assembles the parts into `accuracy.json` and `accuracy.md`.
+
+mod cold;
+mod fine_tune;
+mod markdown;
+mod per_scene;
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+use crate::backend::{BackendKind, device};
+use crate::eval::{EvalSetup, Ranker, Report, Track, evaluate, model_ranker};
+use crate::experiment::Prepared;
+use crate::model::ItemFeatures;
+use crate::peers::itemknn::{self, ItemKnn, KnnParams};
+use crate::peers::markov::Markov;
+use crate::peers::popularity::popularity_ranker;
+use crate::peers::{sasrec, training_prefixes};
+use crate::train::checkpoint::Checkpoint;
+use crate::train::{Progress, TrainConfig, TrainInput, Trained, fit};
+use crate::{Error, Result};
+
+/// One part of the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Popularity, Markov and ItemKNN (tuned on validation).
+    Peers,
+    /// The SASRec peer.
+    SasRec,
+    /// The multi-scene model.
+    SceneRec,
+    /// The model without the language model's text embeddings.
+    NoLm,
+    /// One model per scene, no sharing.
+    PerScene,
+    /// Withheld items ranked from text.
+    ColdStart,
+    /// On-device fine-tuning of the `scenerec` part's model.
+    FineTune,
+}
+
+impl Part {
+    /// In the order the full benchmark runs them (fine-tuning needs the scenerec part's model).
+    pub const ALL: [Part; 7] =
+        [Part::Peers, Part::SasRec, Part::SceneRec, Part::NoLm, Part::PerScene, Part::ColdStart, Part::FineTune];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Peers => "peers",
+            Part::SasRec => "sasrec",
+            Part::SceneRec => "scenerec",
+            Part::NoLm => "no-lm",
+            Part::PerScene => "per-scene",
+            Part::ColdStart => "cold-start",
+            Part::FineTune => "fine-tune",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Self> {
+        Part::ALL.into_iter().find(|p| p.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = Part::ALL.iter().map(|p| p.name()).collect();
+            Error::Input(format!("unknown benchmark part `{name}` ({})", names.join(", ")))
+        })
+    }
+}
+
+/// What every part shares.
+pub struct Bench<'a> {
+    pub cfg: TrainConfig,
+    pub data: &'a Path,
+    /// Working directory: training runs, and `parts/` for the parts' results.
+    pub runs: PathBuf,
+    /// A progress reporter for the training run of the given name.
+    pub progress: &'a dyn Fn(&str) -> Box<dyn Progress>,
+}
+
+impl Bench<'_> {
+    fn part_path(&self, part: Part) -> PathBuf {
+        self.runs.join("parts").join(format!("{}.json", part.name()))
+    }
+
+    /// Runs one part and writes its results.
+    pub fn run(&self, part: Part) -> Result<()> {
+        eprintln!("== benchmark part {}", part.name());
+        let p = Prepared::load(self.data, &self.cfg.filter)?;
+        let result = match part {
+            Part::Peers => self.peers(&p)?,
+            Part::SasRec => self.tuned_part(&p, "sasrec", sasrec::variants(&self.cfg))?,
+            Part::SceneRec => self.model_part(&p, "scenerec", &self.cfg)?,
+            Part::NoLm => {
+                let mut c = self.cfg.clone();
+                c.model.use_lm = false;
+                self.model_part(&p, "scenerec_no_lm", &c)?
+            }
+            Part::PerScene => per_scene::run(self, &p)?,
+            Part::ColdStart => cold::run(self, &p)?,
+            Part::FineTune => fine_tune::run(self, &p)?,
+        };
+        let mut result = result;
+        result["peak_rss_mb"] = json!(peak_rss_mb());
+        let path = self.part_path(part);
+        write_json(&path, &result)?;
+        eprintln!("wrote {}", path.display());
+        Ok(())
+    }
+
+    /// Trains `name` in `<runs>/<name>` with early stopping on validation. A run of the same
+    /// config left there (an interrupted benchmark) is resumed from its last epoch; anything
+    /// else there is cleared first.
+    fn train(&self, name: &str, cfg: &TrainConfig, input: &TrainInput<'_>) -> Result<Trained> {
+        let dir = self.runs.join(name);
+        let checkpoint = Checkpoint::new(&dir)?;
+        if checkpoint.resumable_by(cfg) {
+            eprintln!("== resuming {name} from {}", dir.display());
+        } else {
+            eprintln!("== training {name}");
+            std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+        let dev = device(BackendKind::Flex, cfg.seed)?;
+        fit(cfg, input, &dev, Some(&Checkpoint::new(&dir)?), &mut *(self.progress)(name))
+    }
+
+    fn features(&self, p: &Prepared) -> Result<ItemFeatures> {
+        p.features(&vec![true; p.data.catalog.len()], &device(BackendKind::Flex, self.cfg.seed)?)
+    }
+
+    /// A trained model of `cfg`, measured in every track.
+    fn model_part(&self, p: &Prepared, name: &str, cfg: &TrainConfig) -> Result<Value> {
+        self.tuned_part(p, name, vec![("", cfg.clone())])
+    }
+
+    /// The model trained with each of `variants`, the best on validation measured in every
+    /// track; every variant's validation score and training time is reported.
+    fn tuned_part(&self, p: &Prepared, name: &str, variants: Vec<(&str, TrainConfig)>) -> Result<Value> {
+        let known = vec![true; p.data.catalog.len()];
+        let input = p.train_input(&known);
+        let mut best: Option<Trained> = None;
+        let mut tried = Vec::new();
+        for (i, (label, cfg)) in variants.iter().enumerate() {
+            let run = if variants.len() == 1 { name.to_string() } else { format!("{name}_{i}") };
+            let trained = self.train(&run, cfg, &input)?;
+            tried.push(json!({"variant": label, "valid_ndcg@10": trained.best_valid, "seconds": trained.seconds,
+                              "lr_decay": cfg.lr_decay, "exclude_seen": cfg.exclude_seen}));
+            if best.as_ref().is_none_or(|b| trained.best_valid > b.best_valid) {
+                best = Some(trained);
+            }
+        }
+        let trained = best.ok_or_else(|| Error::Data(format!("{name}: no variant to train")))?;
+        let feats = self.features(p)?;
+        let mut ranker = model_ranker(&trained.model, &trained.config, &feats, &p.data.histories);
+        let tracks = track_reports(p, &p.split.test, &mut ranker)?;
+        let mut train = train_json(&trained);
+        if tried.len() > 1 {
+            train["variants"] = json!(tried);
+        }
+        Ok(json!({"models": {name: {"tracks": tracks, "train": train}}}))
+    }
+
+    /// Popularity, Markov and ItemKNN, each fitted on the training prefixes; ItemKNN's knobs
+    /// are chosen by the same validation rule the trained models stop on.
+    fn peers(&self, p: &Prepared) -> Result<Value> {
+        let n = p.data.catalog.len();
+        let (histories, train_len) = (&p.data.histories, &p.split.train_len);
+        let mut models = serde_json::Map::new();
+        let t0 = std::time::Instant::now();
+        let pop = track_reports(p, &p.split.test, &mut popularity_ranker(&p.item_users))?;
+        models.insert("popularity".into(), json!({"tracks": pop, "train": {"seconds": t0.elapsed().as_secs_f64()}}));
+
+        let t0 = std::time::Instant::now();
+        let markov = Markov::fit(n, training_prefixes(histories, train_len), &p.item_users);
+        let seconds = t0.elapsed().as_secs_f64();
+        let tracks = track_reports(p, &p.split.test, &mut markov.ranker(histories))?;
+        models.insert("markov".into(), json!({"tracks": tracks, "train": {"seconds": seconds}}));
+
+        let t0 = std::time::Instant::now();
+        let mut tuning = Vec::new();
+        let mut best: Option<(f64, KnnParams)> = None;
+        for params in itemknn::grid() {
+            let knn = ItemKnn::fit(n, training_prefixes(histories, train_len), &p.item_users, params);
+            let valid = validation_score(p, &mut knn.ranker(histories))?;
+            eprintln!("itemknn {params:?}: valid NDCG@10 {valid:.4}");
+            tuning.push(json!({"params": params, "valid_ndcg@10": valid}));
+            if best.is_none_or(|(b, _)| valid > b) {
+                best = Some((valid, params));
+            }
+        }
+        let (valid, params) = best.ok_or_else(|| Error::Data("empty ItemKNN grid".into()))?;
+        let knn = ItemKnn::fit(n, training_prefixes(histories, train_len), &p.item_users, params);
+        let tracks = track_reports(p, &p.split.test, &mut knn.ranker(histories))?;
+        models.insert(
+            "itemknn".into(),
+            json!({"tracks": tracks, "train": {"seconds": t0.elapsed().as_secs_f64(), "params": params,
+                   "valid_ndcg@10": valid, "tuning": tuning}}),
+        );
+        Ok(json!({"models": models}))
+    }
+}
+
+/// The validation rule every tuned or early-stopped model follows: the mean NDCG@10 over the
+/// three tracks on the validation split.
+fn validation_score(p: &Prepared, ranker: &mut Ranker<'_>) -> Result<f64> {
+    let mut sum = 0.0;
+    for track in Track::ALL {
+        sum += evaluate(&p.eval_setup(), &track.queries(&p.split.valid, &p.data.histories), ranker)?.ndcg10();
+    }
+    Ok(sum / Track::ALL.len() as f64)
+}
+
+/// A ranker's test reports in every track, keyed by [`Track::key`].
+fn track_reports(p: &Prepared, cases: &[crate::data::protocol::Case], ranker: &mut Ranker<'_>) -> Result<Value> {
+    track_reports_with(&p.eval_setup(), cases, &p.data.histories, ranker)
+}
+
+fn track_reports_with(
+    setup: &EvalSetup<'_>,
+    cases: &[crate::data::protocol::Case],
+    histories: &[Vec<crate::data::Event>],
+    ranker: &mut Ranker<'_>,
+) -> Result<Value> {
+    let mut out = serde_json::Map::new();
+    for track in Track::ALL {
+        let report = evaluate(setup, &track.queries(cases, histories), ranker)?;
+        eprintln!("  {:<10} NDCG@10 {:.4}  HR@10 {:.4}", track.name(), report.ndcg10(), report.overall["hr@10"]);
+        out.insert(track.key().into(), report_json(&report));
+    }
+    Ok(Value::Object(out))
+}
+
+fn report_json(r: &Report) -> Value {
+    json!({"queries": r.queries, "overall": r.overall, "per_scene": r.per_scene, "target_outside": r.target_outside})
+}
+
+fn train_json(t: &Trained) -> Value {
+    json!({
+        "seconds": t.seconds, "epochs": t.reports.len(), "best_epoch": t.best_epoch, "steps": t.steps,
+        "valid_ndcg@10": t.best_valid, "samples_per_s": t.samples_per_s,
+        "valid_curve": t.reports.iter().map(|r| r.valid_tracks.clone()).collect::<Vec<_>>(),
+    })
+}
+
+/// Peak resident memory of this process so far, in MB (Linux; `null` elsewhere).
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn write_json(path: &Path, value: &Value) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Data(e.to_string()))?;
+    std::fs::write(path, text + "\n").map_err(|e| Error::io(path, e))
+}
+
+fn read_json(path: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::Data(format!("{}: {e}", path.display())))
+}
+
+/// Assembles the parts' results into `<out>/accuracy.json` and `<out>/accuracy.md`. Parts not
+/// yet run are left out (and named in the markdown).
+pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
+    let p = Prepared::load(bench.data, &bench.cfg.filter)?;
+    let catalog = &p.data.catalog;
+    let mut tracks = serde_json::Map::new();
+    let mut train = serde_json::Map::new();
+    let mut extra = serde_json::Map::new();
+    let mut missing = Vec::new();
+    for part in Part::ALL {
+        let path = bench.part_path(part);
+        if !path.exists() {
+            missing.push(part.name());
+            continue;
+        }
+        let result = read_json(&path)?;
+        if let Some(models) = result["models"].as_object() {
+            for (name, m) in models {
+                for track in Track::ALL {
+                    let entry = tracks.entry(track.key()).or_insert_with(|| json!({}));
+                    entry[name] = m["tracks"][track.key()].clone();
+                }
+                let mut t = m["train"].clone();
+                t["peak_rss_mb"] = result["peak_rss_mb"].clone();
+                train.insert(name.clone(), t);
+            }
+        }
+        for key in ["cold_start", "fine_tune"] {
+            if !result[key].is_null() {
+                extra.insert(key.into(), result[key].clone());
+            }
+        }
+    }
+    let result = json!({
+        "dataset": bench.data.file_name().map(|n| n.to_string_lossy().to_string()),
+        "command": command,
+        "protocol": {
+            "positives": match bench.cfg.filter.min_rating {
+                Some(min) => format!("ratings of at least {min}"),
+                None => "every interaction".into(),
+            },
+            "k_core": [bench.cfg.filter.min_user, bench.cfg.filter.min_item],
+            "split": "chronological leave-one-out (last event: test, the one before: validation)",
+            "max_len": bench.cfg.model.max_len,
+            "ranking": "full ranking of the track's candidates minus the user's history; ties count against the target",
+            "validation": "early stopping and tuning on the mean NDCG@10 of the three tracks on the validation split",
+            "users": p.data.users.len(), "items": catalog.len(), "interactions": p.data.num_events(),
+            "scenes": catalog.scenes,
+        },
+        "config": bench.cfg,
+        "tracks": tracks,
+        "cold_start": extra.get("cold_start"),
+        "fine_tune": extra.get("fine_tune"),
+        "train": train,
+        "missing_parts": missing,
+    });
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    write_json(&out.join("accuracy.json"), &result)?;
+    let md = out.join("accuracy.md");
+    std::fs::write(&md, markdown::render(&result)).map_err(|e| Error::io(&md, e))?;
+    eprintln!("wrote {} and {}", out.join("accuracy.json").display(), md.display());
+    Ok(())
+}
