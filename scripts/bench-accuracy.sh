@@ -2,8 +2,11 @@
 # The accuracy benchmark on ML-1M (see README "Accuracy"): every model and peer in three tracks,
 # cold start and on-device fine-tuning. Writes bench/results/accuracy.{json,md}.
 #
-#   scripts/bench-accuracy.sh                 every part, then the merge (about 3 hours on 2 cores)
+#   scripts/bench-accuracy.sh                 every part, then the merge (about 2½ hours on 2 cores)
 #   scripts/bench-accuracy.sh sasrec,peers    only these parts (the others' last results are kept)
+#
+# A training interrupted mid-part resumes from its last epoch when the part runs again with the
+# same config (delete runs/bench/ to start afresh).
 #
 # Parts: peers, sasrec, scenerec, no-lm, per-scene, cold-start, fine-tune (it needs scenerec's
 # model). Each part runs in its own single-threaded process (on these 2 cores two one-thread

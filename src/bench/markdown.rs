@@ -56,10 +56,11 @@ pub fn render(r: &Value) -> String {
     let c = &r["cold_start"];
     if c.is_object() {
         s += &format!(
-            "\n## Cold start\n\n{} withheld items; each user's last withheld item ranked among the withheld items of its scene ({} users). NDCG@10: scenerec {}, genre popularity {}, random within the scene {}; scenerec / best baseline = {}.\n",
+            "\n## Cold start\n\n{} withheld items; each user's last withheld item ranked among the withheld items of its scene ({} users). NDCG@10: scenerec {}, scenerec_no_lm {}, genre popularity {}, random within the scene {}; scenerec / best baseline = {}.\n",
             c["shelf_items"],
             c["queries"],
             num(&c["scenerec"]["overall"]["ndcg@10"]),
+            num(&c["scenerec_no_lm"]["overall"]["ndcg@10"]),
             num(&c["genre_popularity"]["overall"]["ndcg@10"]),
             num(&c["random_in_scene"]["ndcg@10"]),
             num(&c["lm_gain_over_best_baseline"])

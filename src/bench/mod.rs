@@ -298,6 +298,11 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
             }
         }
     }
+    // How often the last event's tab does not hold the target (the same for every model).
+    if let Some(last) = tracks.get_mut(Track::LastScene.key()) {
+        let outside = last.as_object().and_then(|m| m.values().find_map(|r| r["target_outside"].as_f64()));
+        last["target_outside_scene"] = json!(outside);
+    }
     let result = json!({
         "dataset": bench.data.file_name().map(|n| n.to_string_lossy().to_string()),
         "command": command,
