@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 use crate::backend::{BackendKind, device};
-use crate::eval::{EvalSetup, Ranker, Report, Track, evaluate, model_ranker};
+use crate::eval::{EvalSetup, Ranker, Report, Track, evaluate, mean_ndcg10, model_ranker, track_ndcg10};
 use crate::experiment::Prepared;
 use crate::model::ItemFeatures;
 use crate::peers::itemknn::{self, ItemKnn, KnnParams};
@@ -203,14 +203,10 @@ impl Bench<'_> {
     }
 }
 
-/// The validation rule every tuned or early-stopped model follows: the mean NDCG@10 over the
-/// three tracks on the validation split.
+/// The validation rule the trained models stop on ([`track_ndcg10`] over the three tracks of
+/// the validation split, averaged), for the peers that are tuned instead.
 fn validation_score(p: &Prepared, ranker: &mut Ranker<'_>) -> Result<f64> {
-    let mut sum = 0.0;
-    for track in Track::ALL {
-        sum += evaluate(&p.eval_setup(), &track.queries(&p.split.valid, &p.data.histories), ranker)?.ndcg10();
-    }
-    Ok(sum / Track::ALL.len() as f64)
+    Ok(mean_ndcg10(&track_ndcg10(&p.eval_setup(), &Track::ALL, &p.split.valid, &p.data.histories, ranker)?))
 }
 
 /// A ranker's test reports in every track, keyed by [`Track::key`].

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::backend::block_on;
 use crate::data::batch::history_batch;
+use crate::data::protocol::Case;
 use crate::data::{Catalog, Event};
 use crate::metrics::{Accumulator, LIST_K, TopList};
 use crate::model::{ItemFeatures, ModelConfig, SceneRec};
@@ -53,6 +54,27 @@ pub type Excluded<'e> = dyn Fn(usize, usize) -> bool + 'e;
 /// A ranker gets a batch of queries and an exclusion test (the history, the tab's scene, the
 /// shelf), which it must apply.
 pub type Ranker<'r> = dyn FnMut(&[Query], &Excluded<'_>) -> Result<Vec<Ranking>> + 'r;
+
+/// The validation rule every early-stopped or tuned model follows, trained or not: NDCG@10 of
+/// `cases` in each of `tracks` (keyed by [`Track::key`]); the score is their [`mean_ndcg10`].
+pub fn track_ndcg10(
+    setup: &EvalSetup<'_>,
+    tracks: &[Track],
+    cases: &[Case],
+    histories: &[Vec<Event>],
+    ranker: &mut Ranker<'_>,
+) -> Result<BTreeMap<String, f64>> {
+    let mut out = BTreeMap::new();
+    for track in tracks {
+        out.insert(track.key().to_string(), evaluate(setup, &track.queries(cases, histories), ranker)?.ndcg10());
+    }
+    Ok(out)
+}
+
+/// The mean over the tracks of [`track_ndcg10`]'s scores.
+pub fn mean_ndcg10(tracks: &BTreeMap<String, f64>) -> f64 {
+    tracks.values().sum::<f64>() / tracks.len().max(1) as f64
+}
 
 /// Evaluates `queries` with `ranker`.
 pub fn evaluate(setup: &EvalSetup<'_>, queries: &[Query], ranker: &mut Ranker<'_>) -> Result<Report> {

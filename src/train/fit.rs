@@ -16,7 +16,7 @@ use super::samples::{epoch_batches, windows};
 use crate::backend::{block_on, read_f32};
 use crate::data::protocol::Case;
 use crate::data::{Catalog, Event};
-use crate::eval::{EvalSetup, Track, evaluate, item_users, model_ranker};
+use crate::eval::{EvalSetup, Track, item_users, mean_ndcg10, model_ranker, track_ndcg10};
 use crate::model::{ItemFeatures, ModelConfig, SceneRec};
 use crate::rng::Rng;
 use crate::{Error, Result, store};
@@ -91,17 +91,7 @@ fn validate(
     input: &TrainInput<'_>,
 ) -> Result<BTreeMap<String, f64>> {
     let mut ranker = model_ranker(model, config, features, input.histories);
-    let mut out = BTreeMap::new();
-    for track in input.valid_tracks {
-        let queries = track.queries(valid, input.histories);
-        out.insert(track.key().to_string(), evaluate(setup, &queries, &mut ranker)?.ndcg10());
-    }
-    Ok(out)
-}
-
-/// The validation score early stopping follows: the mean over the tracks.
-fn mean(tracks: &BTreeMap<String, f64>) -> f64 {
-    tracks.values().sum::<f64>() / tracks.len().max(1) as f64
+    track_ndcg10(setup, input.valid_tracks, valid, input.histories, &mut ranker)
 }
 
 /// Trains from scratch, or resumes from `checkpoint` if it holds a run of the same config.
@@ -202,7 +192,7 @@ pub fn fit(
         }
         let valid_model = model.valid();
         let valid_tracks = validate(&valid_model, &mcfg, &eval_features, &setup, valid, input)?;
-        let valid_ndcg10 = mean(&valid_tracks);
+        let valid_ndcg10 = mean_ndcg10(&valid_tracks);
         let n = batches.len().max(1) as f64;
         let report = EpochReport {
             epoch,
@@ -241,7 +231,7 @@ pub fn fit(
     // Re-ranking stays only if it beats retrieval alone on validation (ties go to retrieval).
     if model.head.is_some() && mcfg.rerank > 0 {
         let alone = ModelConfig { rerank: 0, ..mcfg.clone() };
-        let alone_valid = mean(&validate(&model, &alone, &eval_features, &setup, valid, input)?);
+        let alone_valid = mean_ndcg10(&validate(&model, &alone, &eval_features, &setup, valid, input)?);
         eprintln!(
             "validation NDCG@10: {:.4} re-ranked by the head, {alone_valid:.4} by retrieval alone; keeping {}",
             state.best_valid,
