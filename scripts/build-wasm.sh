@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: two wasm artifacts (cpu: burn's flex backend; webgpu: wgpu only),
-# their wasm-bindgen JS glue, the TypeScript layer (www/lib → ESM + .d.ts) and package.json.
+# their wasm-bindgen JS glue, the TypeScript layer (www/lib → ESM + .d.ts), package.json, the npm
+# README (www/lib/README.md) and the licences.
 # Installs what it needs when missing: the wasm32 target, wasm-bindgen-cli (matching the crate's
 # wasm-bindgen), and npm's binaryen for wasm-opt (Debian's is too old and breaks the output).
 set -euo pipefail
@@ -31,7 +32,9 @@ for artifact in cpu webgpu; do
   rm -f "pkg/$artifact/.gitignore" "pkg/$artifact/package.json"
 done
 
+rm -f pkg/*.js pkg/*.d.ts
 (cd www && npx tsc -p tsconfig.json)
+cp www/lib/README.md LICENSE-MIT LICENSE-APACHE pkg/
 version=$(grep -m1 '^version' Cargo.toml | cut -d'"' -f2)
 cat > pkg/package.json <<JSON
 {
@@ -44,10 +47,14 @@ cat > pkg/package.json <<JSON
   "types": "./index.d.ts",
   "exports": {
     ".": { "types": "./index.d.ts", "import": "./index.js" },
-    "./worker.js": "./worker.js"
+    "./worker.js": "./worker.js",
+    "./cpu/*": "./cpu/*",
+    "./webgpu/*": "./webgpu/*",
+    "./package.json": "./package.json"
   },
-  "files": ["index.js", "index.d.ts", "types.js", "types.d.ts", "encode.js", "encode.d.ts", "protocol.js", "protocol.d.ts", "storage.js", "storage.d.ts", "worker.js", "worker.d.ts", "cpu/", "webgpu/"],
-  "sideEffects": ["./worker.js"]
+  "files": ["*.js", "*.d.ts", "cpu/", "webgpu/", "LICENSE-MIT", "LICENSE-APACHE"],
+  "sideEffects": ["./worker.js"],
+  "keywords": ["recommender", "recommendation", "webgpu", "wasm", "on-device", "privacy", "burn"]
 }
 JSON
 for artifact in cpu webgpu; do

@@ -19,24 +19,30 @@ const TYPES = {
   ".wasm": "application/wasm", ".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml", ".map": "application/json",
 };
 
-/** Serves `root`; resolves once listening, with the base URL and a `close`. */
-export async function serve(root, { port = 0, host = "127.0.0.1" } = {}) {
+/**
+ * Serves `root`; resolves once listening, with the base URL and a `close`. `mounts` serves other
+ * directories under URL prefixes (`{ "/model/": dir }`), `csp` replaces the policy, and `cors`
+ * lets pages of any origin load the files (as a CDN does).
+ */
+export async function serve(root, { port = 0, host = "127.0.0.1", mounts = {}, csp = CSP, cors = false } = {}) {
   const server = createServer(async (req, res) => {
     let path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
     if (path.includes("..")) return res.writeHead(403).end();
     if (path.endsWith("/")) path += "index.html";
     try {
-      const file = join(root, path);
+      const mount = Object.keys(mounts).find((prefix) => path.startsWith(prefix));
+      const file = mount ? join(mounts[mount], path.slice(mount.length)) : join(root, path);
       const info = await stat(file);
       // Revalidated on every load (no-cache + ETag): a rebuilt model or package is never stale.
       const etag = `"${info.size}-${info.mtimeMs}"`;
-      const headers = { "content-security-policy": CSP, "x-content-type-options": "nosniff", "cache-control": "no-cache", etag };
+      const headers = { "content-security-policy": csp, "x-content-type-options": "nosniff", "cache-control": "no-cache", etag };
+      if (cors) headers["access-control-allow-origin"] = "*";
       if (req.headers["if-none-match"] === etag) return res.writeHead(304, headers).end();
       const body = await readFile(file);
       res.writeHead(200, { ...headers, "content-type": TYPES[extname(path)] ?? "application/octet-stream", "content-length": body.length });
       res.end(body);
     } catch {
-      res.writeHead(404, { "content-security-policy": CSP }).end();
+      res.writeHead(404, { "content-security-policy": csp }).end();
     }
   });
   await new Promise((ok, fail) => server.once("error", fail).listen(port, host, ok));

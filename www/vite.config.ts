@@ -1,6 +1,5 @@
-// The demo page (www/demo) built into www/dist. The `scenerec` package is the built pkg/;
-// its worker and wasm files are served from dist/scenerec/ (copied by scripts/build-demo.sh),
-// because a bundler must not inline or rename them.
+// The demo page (www/demo) built into www/dist. The `scenerec` package is the built pkg/, which
+// Vite bundles as it would from node_modules: the worker and the wasm files go to dist/assets/.
 import { defineConfig } from "vite";
 import { fileURLToPath } from "node:url";
 
@@ -8,7 +7,13 @@ export default defineConfig({
   root: fileURLToPath(new URL("demo", import.meta.url)),
   base: "./",
   publicDir: false,
-  resolve: { alias: { scenerec: fileURLToPath(new URL("../pkg/index.js", import.meta.url)) } },
+  // `scenerec` and its subpaths (the package names its own worker file) from pkg/.
+  resolve: {
+    alias: [
+      { find: /^scenerec$/, replacement: fileURLToPath(new URL("../pkg/index.js", import.meta.url)) },
+      { find: /^scenerec\/(.*)$/, replacement: fileURLToPath(new URL("../pkg/", import.meta.url)) + "$1" },
+    ],
+  },
   build: {
     outDir: fileURLToPath(new URL("dist", import.meta.url)),
     emptyOutDir: true,

@@ -7,9 +7,8 @@ import { LocalStore, Recommender } from "scenerec";
 import type { Catalog, DeviceChoice, HistoryEvent, Item, Recommendation, StoredWeights } from "scenerec";
 import { $, browseRow, fill, h, historyRow, recRow, verb } from "./view";
 
-/** Where the exported model and the package's worker + wasm files are served (same origin). */
+/** Where the exported model is served (same origin). */
 export const MODEL_URL = new URL("model/", location.href).href;
-export const ASSET_URL = new URL("scenerec/", location.href).href;
 const SHOWN = 20;
 const BROWSED = 30;
 
@@ -194,7 +193,7 @@ export async function loadModel(device: DeviceChoice, personal: StoredWeights | 
     if (p.status === "download") onStatus(`Downloading ${p.file}: ${(p.loaded / 1e6).toFixed(1)}${p.total ? ` of ${(p.total / 1e6).toFixed(1)}` : ""} MB…`);
     else if (p.status === "init") onStatus(`Starting the model on ${p.backend === "webgpu" ? "WebGPU" : "CPU"}…`);
   };
-  const load = (weights?: Uint8Array) => Recommender.load({ model: MODEL_URL, assetBase: ASSET_URL, device, weights, onProgress });
+  const load = (weights?: Uint8Array) => Recommender.load({ model: MODEL_URL, device, weights, onProgress });
   if (personal) {
     try {
       return { rec: await load(personal.bytes), ms: performance.now() - t0, personalUsed: true };

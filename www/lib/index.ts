@@ -12,6 +12,7 @@
  */
 
 import { CatalogIndex, historyBuffers, type RankedIndices } from "./encode.js";
+import { spawnWorker, workerFailure } from "./spawn.js";
 import type { Call, LoadArgs, Reply } from "./protocol.js";
 import type {
   Backend,
@@ -40,13 +41,14 @@ class WorkerClient {
   /** Set when the worker died or the wasm instance trapped; the owner then replaces it. */
   broken = false;
 
-  constructor(assetBase: string) {
-    this.worker = new Worker(new URL("worker.js", assetBase), { type: "module" });
+  constructor(assetBase: URL | null) {
+    const { worker, url } = spawnWorker(assetBase);
+    this.worker = worker;
     this.worker.onmessage = (event: MessageEvent<Reply>) => this.receive(event.data);
     this.worker.onerror = (event) => {
       this.broken = true;
       event.preventDefault();
-      this.failAll(new Error(`the scenerec worker failed: ${event.message || "unknown error"}`));
+      this.failAll(workerFailure(url, event.message));
     };
   }
 
@@ -114,11 +116,14 @@ async function fetchBytes(url: URL, onProgress?: (e: ProgressEvent) => void): Pr
   return out;
 }
 
+/** `url` as a directory (with a trailing slash), so files resolve inside it. */
+const directory = (url: string | URL) => (url.toString().endsWith("/") ? url.toString() : `${url}/`);
+
 async function resolveFiles(options: LoadOptions): Promise<ModelFiles> {
   const m = options.model;
   let files: ModelFiles;
   if (typeof m === "string" || m instanceof URL) {
-    const base = new URL(m.toString().endsWith("/") ? m.toString() : `${m}/`, globalThis.location?.href);
+    const base = new URL(directory(m), globalThis.location?.href);
     const [weights, catalog, itemText] = await Promise.all([
       fetchBytes(new URL("model.weights", base), options.onProgress),
       fetchBytes(new URL("catalog.json", base), options.onProgress),
@@ -146,7 +151,7 @@ async function realGpu(): Promise<{ ok: boolean; why: string }> {
 export class Recommender {
   private client: WorkerClient;
   private files: ModelFiles;
-  private assetBase: string;
+  private assetBase: URL | null;
   private disposed = false;
   private index: CatalogIndex;
   readonly backend: Backend;
@@ -154,7 +159,7 @@ export class Recommender {
   /** Why `backend` was chosen. */
   readonly reason: string;
 
-  private constructor(client: WorkerClient, files: ModelFiles, assetBase: string, backend: Backend, catalog: Catalog, reason: string) {
+  private constructor(client: WorkerClient, files: ModelFiles, assetBase: URL | null, backend: Backend, catalog: Catalog, reason: string) {
     this.client = client;
     this.files = files;
     this.assetBase = assetBase;
@@ -164,9 +169,9 @@ export class Recommender {
     this.reason = reason;
   }
 
-  private static async start(files: ModelFiles, assetBase: string, backend: Backend): Promise<{ client: WorkerClient; catalog: Catalog }> {
+  private static async start(files: ModelFiles, assetBase: URL | null, backend: Backend): Promise<{ client: WorkerClient; catalog: Catalog }> {
     const client = new WorkerClient(assetBase);
-    const args: LoadArgs = { weights: files.weights, catalog: files.catalog, itemText: files.itemText, backend, assetBase };
+    const args: LoadArgs = { weights: files.weights, catalog: files.catalog, itemText: files.itemText, backend };
     try {
       const { catalog } = await client.call<{ catalog: Catalog }>("load", args).done;
       return { client, catalog };
@@ -180,7 +185,8 @@ export class Recommender {
   static async load(options: LoadOptions): Promise<Recommender> {
     const device = options.device ?? "auto";
     if (!["auto", "webgpu", "cpu"].includes(device)) throw new Error(`device must be "auto", "webgpu" or "cpu", not ${JSON.stringify(device)}`);
-    const assetBase = new URL(options.assetBase?.toString() ?? "./", import.meta.url).href;
+    // Resolved against the page, never against this module (which a bundler may have moved).
+    const assetBase = options.assetBase == null ? null : new URL(directory(options.assetBase), globalThis.location?.href);
     const files = await resolveFiles(options);
     const progress = options.onProgress ?? (() => {});
     if (device !== "auto") {
@@ -297,7 +303,7 @@ export class Recommender {
     return this.run("exportWeights", {});
   }
 
-  /** Test hook: traps the wasm instance (the next call must still work). */
+  /** @internal Test hook (kept out of the published types): traps the wasm instance. */
   trapForTests(): Promise<void> {
     return this.run("trapForTests", {});
   }

@@ -18,5 +18,4 @@ export interface LoadArgs {
   catalog: string;
   itemText: Uint8Array;
   backend: Backend;
-  assetBase: string;
 }

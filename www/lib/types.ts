@@ -58,7 +58,12 @@ export interface LoadOptions {
   weights?: Uint8Array;
   device?: DeviceChoice;
   onProgress?: (event: ProgressEvent) => void;
-  /** Where the package's files live (default: next to this module). */
+  /**
+   * Where a copy of the package's `worker.js`, `cpu/` and `webgpu/` is served, resolved against
+   * the page (default: where the bundler put them, or next to `index.js` without a bundler).
+   * On another origin they must be served with CORS, and the CSP's `worker-src` must allow
+   * `blob:` and that origin.
+   */
   assetBase?: string | URL;
 }
 

@@ -7,6 +7,15 @@
 
 import type { HistoryColumns } from "./encode.js";
 import type { Call, LoadArgs, Reply } from "./protocol.js";
+// The wasm-bindgen glue of the two artifacts, generated into the package next to this worker
+// (not next to its source, hence the ts-ignores). Static imports, so every bundler bundles them
+// into the worker (a worker with dynamic imports needs code-splitting, which Vite's default
+// worker format lacks); each glue points at its .wasm with `new URL(…, import.meta.url)`,
+// which bundlers emit, and only the artifact that is loaded fetches its .wasm.
+// @ts-ignore
+import * as cpuGlue from "./cpu/scenerec_cpu.js";
+// @ts-ignore
+import * as webgpuGlue from "./webgpu/scenerec_webgpu.js";
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -20,8 +29,7 @@ function reply(message: Reply, transfer: Transferable[] = []) {
 }
 
 async function load(args: LoadArgs) {
-  const name = args.backend === "webgpu" ? "webgpu/scenerec_webgpu.js" : "cpu/scenerec_cpu.js";
-  const mod = await import(/* @vite-ignore */ new URL(name, args.assetBase).href);
+  const mod: any = args.backend === "webgpu" ? webgpuGlue : cpuGlue;
   await mod.default();
   engine?.free?.();
   bindings = mod;
