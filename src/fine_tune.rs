@@ -61,6 +61,31 @@ impl Default for FineTuneOptions {
     }
 }
 
+/// Bounds of [`FineTuneOptions`]: a run of the most steps of the largest batches stays within a
+/// browser tab's memory and minutes; a learning rate above 1 only diverges.
+pub const MAX_STEPS: usize = 10_000;
+pub const MAX_BATCH: usize = 4096;
+pub const MAX_LEARNING_RATE: f64 = 1.0;
+
+impl FineTuneOptions {
+    /// Rejects options outside their bounds, naming the option.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=MAX_STEPS).contains(&self.steps) {
+            return Err(Error::Input(format!("steps is {}; it must be from 1 to {MAX_STEPS}", self.steps)));
+        }
+        if !(1..=MAX_BATCH).contains(&self.batch) {
+            return Err(Error::Input(format!("batch is {}; it must be from 1 to {MAX_BATCH}", self.batch)));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate <= MAX_LEARNING_RATE) {
+            return Err(Error::Input(format!(
+                "learningRate is {}; it must be above 0 and at most {MAX_LEARNING_RATE}",
+                self.learning_rate
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// The loss after each fine-tuning step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -109,9 +134,7 @@ impl FineTune {
         if events.len() < 2 {
             return Err(Error::Input("fine-tuning needs at least two interactions in the history".into()));
         }
-        if opts.steps == 0 || opts.batch == 0 || !(opts.learning_rate > 0.0 && opts.learning_rate.is_finite()) {
-            return Err(Error::Input("fine-tuning needs steps ≥ 1, batch ≥ 1 and a positive learning rate".into()));
-        }
+        opts.validate()?;
         let max_len = config.max_len;
         let first = events.len().saturating_sub(FINE_TUNE_SAMPLES).max(1);
         let (mut states, mut targets) = (Vec::new(), Vec::new());

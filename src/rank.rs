@@ -10,7 +10,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use crate::backend::read_f32;
 use crate::data::Event;
 use crate::model::{HistoryBatch, ItemTable, SceneRec};
-use crate::Result;
+use crate::{Error, Result};
 
 /// The ranking of the catalogue for one query.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,7 +137,7 @@ pub async fn rank_batch(
     let b = scenes.len();
     let scene_t = Tensor::<1, Int>::from_data(TensorData::new(scenes.iter().map(|&s| s as i64).collect::<Vec<_>>(), [b]), &device);
     let users = model.user_vectors(table, history, scene_t.clone());
-    let scores = read_f32(users.clone().matmul(table.vectors.clone().transpose())).await?;
+    let scores = finite(read_f32(users.clone().matmul(table.vectors.clone().transpose())).await?)?;
     let mut rankings: Vec<Ranking> = scores
         .chunks(n)
         .enumerate()
@@ -156,7 +156,7 @@ pub async fn rank_batch(
     let items = Tensor::<1, Int>::from_data(TensorData::new(items, [b * r]), &device);
     let dim = users.dims()[1];
     let candidates = table.vectors.clone().select(0, items).reshape([b, r, dim]);
-    let logits = read_f32(model.fuse_candidates(users, candidates, scene_t)).await?;
+    let logits = finite(read_f32(model.fuse_candidates(users, candidates, scene_t)).await?)?;
     for (q, ranking) in rankings.iter_mut().enumerate() {
         for (j, entry) in ranking.head.iter_mut().enumerate() {
             entry.1 = logits[q * r + j];
@@ -164,6 +164,18 @@ pub async fn rank_batch(
         ranking.head.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     }
     Ok(rankings)
+}
+
+/// `scores` if every one is finite: a NaN or infinite score means the weights or the inputs
+/// are broken, and a ranking built on it would be silently wrong (NaN sorts anywhere).
+pub fn finite(scores: Vec<f32>) -> Result<Vec<f32>> {
+    match scores.iter().position(|s| !s.is_finite()) {
+        Some(i) => Err(Error::Backend(format!(
+            "the model produced a non-finite score ({}) at position {i}: the weights or the item text are broken",
+            scores[i]
+        ))),
+        None => Ok(scores),
+    }
 }
 
 /// For each of `items`, the history event that best explains recommending it: the one whose

@@ -13,7 +13,7 @@ use crate::backend::read_f32;
 use crate::data::batch::history_batch;
 use crate::data::{Action, Catalog, Event};
 use crate::model::{ItemFeatures, ItemTable, ModelConfig, SceneIndex, SceneRec};
-use crate::rank::{Ranking, because, rank_batch};
+use crate::rank::{Ranking, because, finite, rank_batch};
 use crate::store::{self, Header};
 pub use crate::fine_tune::FineTune;
 pub use crate::fine_tune::{FineTuneOptions, FineTuneReport};
@@ -104,18 +104,22 @@ impl Recommender {
     /// Loads exported weights, catalogue JSON and item text embeddings (`item_text.f32`).
     pub async fn load(weights: &[u8], catalog_json: &str, item_text: &[u8], device: &Device) -> Result<Self> {
         let catalog = Catalog::from_json(catalog_json)?;
+        // The text width comes from the text file and the catalogue, so the weights' own claim
+        // is checked against something they do not control.
+        let row = catalog.len().checked_mul(4).filter(|&r| r > 0);
+        let lm_dim = match row {
+            Some(r) if item_text.len().is_multiple_of(r) => item_text.len() / r,
+            _ => {
+                return Err(Error::Input(format!(
+                    "item text embeddings: {} bytes is not a whole number of f32 rows for {} items",
+                    item_text.len(),
+                    catalog.len()
+                )));
+            }
+        };
         let (header, _) = store::read_header(weights)?;
-        let expected = header.model.clone().for_catalog(&catalog);
+        let expected = ModelConfig { lm_dim, ..header.model.clone().for_catalog(&catalog) };
         let (model, header) = store::load(weights, device, Some((&expected, &catalog.fingerprint())))?;
-        let lm_dim = header.model.lm_dim;
-        if item_text.len() != catalog.len() * lm_dim * 4 {
-            return Err(Error::Input(format!(
-                "item text embeddings: {} bytes, expected {} ({} items × {lm_dim} f32)",
-                item_text.len(),
-                catalog.len() * lm_dim * 4,
-                catalog.len()
-            )));
-        }
         let lm: Vec<f32> = item_text.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         Self::new(model, header, catalog, &lm, device).await
     }
@@ -297,6 +301,13 @@ impl Recommender {
     /// [`score`](Recommender::score) by catalogue indices.
     pub async fn score_events(&self, events: &[Event], scene: Option<usize>, items: &[usize]) -> Result<Vec<f32>> {
         let s = self.query_scene(scene)?;
+        if items.len() > self.catalog.len() {
+            return Err(Error::Input(format!(
+                "items lists {} ids; at most {} (the catalogue's size) can be scored at once",
+                items.len(),
+                self.catalog.len()
+            )));
+        }
         let idx: Vec<i64> = items.iter().map(|&i| self.item_at(i, "items").map(|i| i as i64)).collect::<Result<_>>()?;
         if idx.is_empty() {
             return Ok(Vec::new());
@@ -316,7 +327,7 @@ impl Recommender {
         } else {
             (users * items).sum_dim(1).reshape([m])
         };
-        read_f32(logits).await
+        finite(read_f32(logits).await?)
     }
 
     /// Fine-tunes on this history, calling `progress(step, loss)` after every step; returning

@@ -1,15 +1,23 @@
 //! Weights files: versioned, checksummed, validated. Loading never panics on bad bytes.
 //!
 //! Layout (little endian):
-//! `b"SCENEREC"` · format version `u32` · header length `u32` · header JSON · payload,
+//! `b"SCENEREC"` · format version `u32` · header length `u32` · header JSON · payload ·
+//! SHA-256 of every byte before it,
 //! where the header holds the model config, the fingerprint of the catalogue the weights
-//! belong to, and the payload's length and SHA-256; the payload is Burn's burnpack record.
+//! belong to, and the payload's length; the payload is Burn's burnpack record.
+//!
+//! A file comes from the network or the user's own storage, so [`load`] proves it before it
+//! builds anything: the checksum (over the header too), the config's bounds, and then every
+//! tensor's name, dtype, shape, byte length and values against the model the config describes.
+//! The model is built with burn's lazy parameters, which allocate nothing until loaded, so a
+//! crafted file costs at most a few times its own size in memory before it is refused.
 
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device, Tensor, TensorData};
+use burn::tensor::{Bytes, DType, Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 use crate::backend::read_f32;
 use crate::model::{ModelConfig, SceneRec};
@@ -17,8 +25,17 @@ use crate::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"SCENEREC";
 /// The weights-file format this build writes and reads. Version 2 added the "any scene" query
-/// (one more row in the scene layers and the fusion head) and the model's `arch`.
-pub const FORMAT_VERSION: u32 = 2;
+/// (one more row in the scene layers and the fusion head) and the model's `arch`; version 3
+/// moved the checksum to the end, over the header as well as the payload.
+pub const FORMAT_VERSION: u32 = 3;
+/// Bytes of the preamble (magic, version, header length) and of the closing checksum.
+const PREAMBLE: usize = 16;
+const DIGEST: usize = 32;
+/// The largest weight magnitude a file may hold. Trained weights here stay below about 10;
+/// with at most a few thousand terms per dot product (see [`ModelConfig::validate`]), weights
+/// up to this bound keep every sum the model computes far inside f32, while a planted 1e38
+/// would turn scores into infinities or NaN.
+pub const MAX_WEIGHT: f32 = 1e4;
 
 /// What a weights file says about itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,11 +46,6 @@ pub struct Header {
     /// Free-form provenance ("pretrained", "personal", ...).
     pub kind: String,
     pub payload_len: u64,
-    pub payload_sha256: String,
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Serialises a model's weights with its config and catalogue fingerprint. The payload is
@@ -55,23 +67,26 @@ pub async fn save(model: &SceneRec, config: &ModelConfig, catalog: &str, kind: &
         catalog: catalog.to_string(),
         kind: kind.to_string(),
         payload_len: payload.len() as u64,
-        payload_sha256: sha256_hex(&payload),
     };
     let header = serde_json::to_vec(&header).map_err(|e| Error::Weights(e.to_string()))?;
-    let mut out = Vec::with_capacity(16 + header.len() + payload.len());
+    let mut out = Vec::with_capacity(PREAMBLE + header.len() + payload.len() + DIGEST);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
     out.extend_from_slice(&header);
     out.extend_from_slice(&payload);
+    let digest = Sha256::digest(&out);
+    out.extend_from_slice(&digest);
     Ok(out)
 }
 
-/// Reads and checks the header; returns it with the payload slice.
+/// Reads and checks the header and the checksum; returns the header with the payload slice.
+/// The header is parsed before the checksum is compared only to say what is wrong with a
+/// damaged file (truncated, or bytes appended); nothing in it is used unless the sum matches.
 pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8])> {
     let bad = |m: String| Err(Error::Weights(m));
-    if bytes.len() < 16 {
-        return bad(format!("truncated: {} bytes is shorter than the 16-byte preamble", bytes.len()));
+    if bytes.len() < PREAMBLE {
+        return bad(format!("truncated: {} bytes is shorter than the {PREAMBLE}-byte preamble", bytes.len()));
     }
     if &bytes[..8] != MAGIC {
         return bad("not a scenerec weights file (wrong magic bytes)".into());
@@ -83,23 +98,27 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8])> {
         ));
     }
     let header_len = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
-    let Some(header_bytes) = bytes.get(16..16 + header_len) else {
-        return bad(format!("truncated: header of {header_len} bytes, only {} present", bytes.len() - 16));
+    let Some(header_bytes) = bytes.get(PREAMBLE..PREAMBLE.saturating_add(header_len)) else {
+        return bad(format!("truncated: header of {header_len} bytes, only {} present", bytes.len() - PREAMBLE));
     };
     let header: Header =
         serde_json::from_slice(header_bytes).map_err(|e| Error::Weights(format!("header is not valid: {e}")))?;
-    let payload = &bytes[16 + header_len..];
-    if (payload.len() as u64) < header.payload_len {
-        return bad(format!("truncated: expected {} bytes of weights, found {}", header.payload_len, payload.len()));
+    let rest = (bytes.len() - PREAMBLE - header_len) as u64;
+    let expected = header.payload_len.checked_add(DIGEST as u64);
+    match expected {
+        Some(n) if rest < n => {
+            return bad(format!("truncated: expected {n} bytes of weights and checksum, found {rest}"));
+        }
+        Some(n) if rest > n => return bad(format!("{} unexpected bytes after the weights", rest - n)),
+        Some(_) => {}
+        None => return bad(format!("header is not valid: payload length {}", header.payload_len)),
     }
-    if payload.len() as u64 > header.payload_len {
-        return bad(format!("{} unexpected bytes after the weights", payload.len() as u64 - header.payload_len));
-    }
-    if sha256_hex(payload) != header.payload_sha256 {
-        return bad("corrupted: the weights do not match their checksum".into());
+    let (signed, digest) = bytes.split_at(bytes.len() - DIGEST);
+    if Sha256::digest(signed).as_slice() != digest {
+        return bad("corrupted: the file does not match its checksum".into());
     }
     header.model.validate()?;
-    Ok((header, payload))
+    Ok((header, &signed[PREAMBLE + header_len..]))
 }
 
 /// Loads weights onto `device`. With `expected`, the file must fit that config's shapes and
@@ -122,12 +141,51 @@ pub fn load(bytes: &[u8], device: &Device, expected: Option<(&ModelConfig, &str)
             )));
         }
     }
+    // Lazy parameters: nothing is allocated until the proven record replaces them.
+    let model = SceneRec::new(&header.model, device)?;
+    prove_payload(&model, payload)?;
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(payload.to_vec()))
         .map_err(|e| Error::Weights(format!("cannot decode: {e}")))?;
-    let model = SceneRec::new(&header.model, device)?
-        .try_load_record(record)
-        .map_err(|e| Error::Weights(format!("does not fit the model: {e}")))?;
+    let model = model.try_load_record(record).map_err(|e| Error::Weights(format!("does not fit the model: {e}")))?;
     Ok((model, header))
+}
+
+/// Checks the burnpack `payload` against the parameters of `model` (built from the header's
+/// config): exactly the same tensor names, each f32, of the parameter's shape, with the byte
+/// length that shape implies, holding finite values within [`MAX_WEIGHT`]. Anything else is an
+/// error naming the tensor, before burn is handed a record it might panic on.
+fn prove_payload(model: &SceneRec, payload: &[u8]) -> Result<()> {
+    let bad = |m: String| Err(Error::Weights(m));
+    let mut expected: BTreeMap<String, Vec<usize>> =
+        parameters(model, false).into_iter().map(|p| (p.name, p.shape)).collect();
+    let tensors = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(payload.to_vec()))
+        .and_then(|r| r.into_tensors())
+        .map_err(|e| Error::Weights(format!("cannot decode: {e}")))?;
+    for t in tensors {
+        let Some(shape) = expected.remove(&t.name) else {
+            return bad(format!("tensor `{}` is not a parameter of this model", t.name));
+        };
+        if t.dtype != DType::F32 {
+            return bad(format!("tensor `{}` is {:?}, not f32", t.name, t.dtype));
+        }
+        if t.shape.as_slice() != shape.as_slice() {
+            return bad(format!("tensor `{}` has shape {:?}; the model's is {shape:?}", t.name, t.shape.as_slice()));
+        }
+        let name = t.name.clone();
+        let bytes = t.into_bytes().map_err(|e| Error::Weights(format!("tensor `{name}`: {e}")))?;
+        let want = shape.iter().try_fold(4usize, |n, &d| n.checked_mul(d));
+        if want != Some(bytes.len()) {
+            return bad(format!("tensor `{name}` holds {} bytes; its shape {shape:?} needs {want:?}", bytes.len()));
+        }
+        let insane = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).find(|v| !v.is_finite() || v.abs() > MAX_WEIGHT);
+        if let Some(v) = insane {
+            return bad(format!("tensor `{name}` holds {v}: weights must be finite and within ±{MAX_WEIGHT}"));
+        }
+    }
+    match expected.keys().next() {
+        Some(missing) => bad(format!("tensor `{missing}` is missing ({} in all)", expected.len())),
+        None => Ok(()),
+    }
 }
 
 /// One parameter by its module path (`interest.encoder.layers.0.mha.query.weight`), id, shape
@@ -139,14 +197,21 @@ pub struct NamedTensor {
     pub values: Vec<f32>,
 }
 
-/// Every float parameter of `model` with its module path, read to the host asynchronously: what
-/// [`save`] writes, and the weights in a form tools outside Burn can read (`scenerec tensors`,
-/// for the TensorFlow.js peer of the browser benchmark).
-pub async fn named_tensors(model: &SceneRec) -> Result<Vec<NamedTensor>> {
-    /// Parameters as burn's own record collector sees them: path, id, `on_save` form.
+/// A parameter as burn's own record collector names it, with its `on_save` value when read.
+struct Parameter {
+    name: String,
+    id: ParamId,
+    shape: Vec<usize>,
+    value: Option<Tensor<1>>,
+}
+
+/// Every float parameter of `model` with its module path and shape; with `read`, its value as
+/// saved (else nothing is read or initialised: the shape of a lazy parameter is known).
+fn parameters(model: &SceneRec, read: bool) -> Vec<Parameter> {
     struct Collect {
+        read: bool,
         path: Vec<String>,
-        out: Vec<(String, ParamId, Vec<usize>, Tensor<1>)>,
+        out: Vec<Parameter>,
     }
     impl ModuleVisitor for Collect {
         fn enter_module(&mut self, name: &str, _container_type: &str) {
@@ -156,17 +221,31 @@ pub async fn named_tensors(model: &SceneRec) -> Result<Vec<NamedTensor>> {
             self.path.pop();
         }
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let value = param.transform_for_save().val();
-            let shape = value.dims().to_vec();
-            let n: usize = shape.iter().product();
-            self.out.push((self.path.join("."), param.id, shape, value.reshape([n])));
+            let (shape, value) = if self.read {
+                let value = param.transform_for_save().val();
+                let shape = value.dims().to_vec();
+                let n = shape.iter().product::<usize>();
+                (shape, Some(value.reshape([n])))
+            } else {
+                (param.lazy_shape().to_vec(), None)
+            };
+            self.out.push(Parameter { name: self.path.join("."), id: param.id, shape, value });
         }
     }
-    let mut collect = Collect { path: Vec::new(), out: Vec::new() };
+    let mut collect = Collect { read, path: Vec::new(), out: Vec::new() };
     model.visit(&mut collect);
-    let mut tensors = Vec::with_capacity(collect.out.len());
-    for (name, id, shape, value) in collect.out {
-        tensors.push(NamedTensor { name, id, shape, values: read_f32(value).await? });
+    collect.out
+}
+
+/// Every float parameter of `model` with its module path, read to the host asynchronously: what
+/// [`save`] writes, and the weights in a form tools outside Burn can read (`scenerec tensors`,
+/// for the TensorFlow.js peer of the browser benchmark).
+pub async fn named_tensors(model: &SceneRec) -> Result<Vec<NamedTensor>> {
+    let mut tensors = Vec::new();
+    for p in parameters(model, true) {
+        if let Some(value) = p.value {
+            tensors.push(NamedTensor { name: p.name, id: p.id, shape: p.shape, values: read_f32(value).await? });
+        }
     }
     Ok(tensors)
 }

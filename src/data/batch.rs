@@ -12,7 +12,8 @@ pub fn gap_bucket(previous: Option<i64>, time: i64) -> i64 {
     match previous {
         None => 0,
         Some(p) => {
-            let minutes = ((time - p).max(0) / 60) as u64;
+            // Saturating: a page may send any times, and extreme ones must not overflow.
+            let minutes = (time.saturating_sub(p).max(0) / 60) as u64;
             (1 + (64 - (minutes + 1).leading_zeros() as i64 - 1)).min(GAP_BUCKETS as i64 - 1)
         }
     }

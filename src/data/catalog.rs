@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+use crate::model::config::LIMITS;
 use crate::{Error, Result};
 
 /// One item of the catalogue.
@@ -34,17 +35,42 @@ pub struct Catalog {
     pub items: Vec<Item>,
     #[serde(skip)]
     index: HashMap<String, usize>,
+    #[serde(skip)]
+    scene_index: HashMap<String, usize>,
 }
+
+/// The most cells (items × genres) of the dense genre input ([`Catalog::genre_matrix`]): 1 GiB
+/// of f32, so a catalogue file cannot make the loader allocate far more than itself.
+pub const MAX_GENRE_CELLS: usize = 1 << 28;
 
 impl Catalog {
     pub fn new(scenes: Vec<String>, genres: Vec<String>, items: Vec<Item>) -> Result<Self> {
-        let mut catalog = Catalog { scenes, genres, items, index: HashMap::new() };
+        let mut catalog = Catalog { scenes, genres, items, index: HashMap::new(), scene_index: HashMap::new() };
         catalog.reindex()?;
         Ok(catalog)
     }
 
-    /// Rebuilds the id index and checks every reference is in range.
+    /// Rebuilds the id and scene indices, and checks every reference is in range and every
+    /// count within the model's [`LIMITS`].
     fn reindex(&mut self) -> Result<()> {
+        let (items, scenes, genres) = (self.items.len(), self.scenes.len(), self.genres.len());
+        if items > LIMITS.items || scenes > LIMITS.scenes || genres > LIMITS.genres {
+            return Err(Error::Data(format!(
+                "the catalogue has {items} items, {scenes} scenes and {genres} genres; at most {}, {} and {} are supported",
+                LIMITS.items, LIMITS.scenes, LIMITS.genres
+            )));
+        }
+        if items.saturating_mul(genres.max(1)) > MAX_GENRE_CELLS {
+            return Err(Error::Data(format!(
+                "{items} items × {genres} genres is more than the {MAX_GENRE_CELLS} cells the genre input can hold"
+            )));
+        }
+        self.scene_index.clear();
+        for (i, name) in self.scenes.iter().enumerate() {
+            if self.scene_index.insert(name.clone(), i).is_some() {
+                return Err(Error::Data(format!("scene `{name}` appears twice in the catalogue")));
+            }
+        }
         self.index.clear();
         for (i, item) in self.items.iter().enumerate() {
             if self.index.insert(item.id.clone(), i).is_some() {
@@ -73,7 +99,7 @@ impl Catalog {
     }
 
     pub fn scene_index(&self, name: &str) -> Option<usize> {
-        self.scenes.iter().position(|s| s == name)
+        self.scene_index.get(name).copied()
     }
 
     /// Catalogue as JSON (what `export` ships to the browser).

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::atomic::AtomicTable;
 use super::catalog::{Catalog, Item};
+use crate::model::config::LIMITS;
 use crate::{Error, Result};
 
 /// What the user did with an item, as the interest encoder sees it.
@@ -117,17 +118,8 @@ impl Dataset {
             )));
         }
 
-        let mut scenes: Vec<String> = Vec::new();
-        let mut scene_of = |name: &str| -> u16 {
-            match scenes.iter().position(|s| s == name) {
-                Some(i) => i as u16,
-                None => {
-                    scenes.push(name.to_string());
-                    (scenes.len() - 1) as u16
-                }
-            }
-        };
-        let mut genres: Vec<String> = Vec::new();
+        let mut scenes = Names::new("scene", LIMITS.scenes);
+        let mut genres = Names::new("genre", LIMITS.genres);
         let mut catalog_items = Vec::with_capacity(items.rows.len());
         let mut home_scene: Vec<Option<u16>> = Vec::with_capacity(items.rows.len());
         for (r, row) in items.rows.iter().enumerate() {
@@ -142,18 +134,13 @@ impl Dataset {
             }
             let mut item_genres = Vec::new();
             for g in genre_col.map(|c| row[c].split_whitespace().collect::<Vec<_>>()).unwrap_or_default() {
-                let gi = match genres.iter().position(|x| x == g) {
-                    Some(i) => i,
-                    None => {
-                        genres.push(g.to_string());
-                        genres.len() - 1
-                    }
-                };
-                if !item_genres.contains(&(gi as u16)) {
-                    item_genres.push(gi as u16);
+                let gi = genres.id(g)?;
+                if !item_genres.contains(&gi) {
+                    item_genres.push(gi);
                 }
             }
-            home_scene.push(item_scene_col.map(|c| row[c].as_str()).filter(|s| !s.is_empty()).map(&mut scene_of));
+            let home = item_scene_col.map(|c| row[c].as_str()).filter(|s| !s.is_empty());
+            home_scene.push(home.map(|s| scenes.id(s)).transpose()?);
             catalog_items.push(Item { id, title, genres: item_genres, scene: 0 });
         }
         let index: HashMap<String, usize> =
@@ -182,7 +169,7 @@ impl Dataset {
             })?;
             let scene = match inter_scene_col {
                 Some(c) if row[c].is_empty() => return Err(at("empty scene".into())),
-                Some(c) => scene_of(&row[c]),
+                Some(c) => scenes.id(&row[c])?,
                 None => home_scene[item].ok_or_else(|| Error::Data(format!("item `{}` has no scene", row[inter_item_col])))?,
             };
             *scene_votes[item].entry(scene).or_default() += 1;
@@ -205,6 +192,7 @@ impl Dataset {
                 .or_else(|| votes.iter().max_by_key(|(s, n)| (**n, std::cmp::Reverse(**s))).map(|(s, _)| *s))
                 .unwrap_or(0);
         }
+        let (scenes, genres) = (scenes.list, genres.list);
         if scenes.is_empty() {
             return Err(Error::Data("no scenes found in the data".into()));
         }
@@ -226,5 +214,33 @@ impl Dataset {
             counts[e.item as usize] += 1;
         }
         counts
+    }
+}
+
+/// Names (scenes, genres) to dense `u16` indices in order of first appearance, refusing more
+/// than the model supports ([`LIMITS`]) instead of letting an index wrap.
+struct Names {
+    what: &'static str,
+    limit: usize,
+    list: Vec<String>,
+    index: HashMap<String, u16>,
+}
+
+impl Names {
+    fn new(what: &'static str, limit: usize) -> Self {
+        Names { what, limit: limit.min(u16::MAX as usize), list: Vec::new(), index: HashMap::new() }
+    }
+
+    fn id(&mut self, name: &str) -> Result<u16> {
+        if let Some(&i) = self.index.get(name) {
+            return Ok(i);
+        }
+        if self.list.len() >= self.limit {
+            return Err(Error::Data(format!("more than {} distinct {}s; at most {} are supported", self.limit, self.what, self.limit)));
+        }
+        let i = self.list.len() as u16;
+        self.list.push(name.to_string());
+        self.index.insert(name.to_string(), i);
+        Ok(i)
     }
 }

@@ -8,6 +8,35 @@ use crate::{Error, Result};
 /// Number of time-gap buckets the interest encoder embeds (see [`crate::data::batch::gap_bucket`]).
 pub const GAP_BUCKETS: usize = 16;
 
+/// Upper bounds of a config's sizes. Items are indexed by `u32` in histories (and the browser's
+/// typed arrays), scenes by `u16` with one more for "any scene"; the rest keep every dot product
+/// to a few thousand terms (see [`crate::store::MAX_WEIGHT`]) and every layer within reach of a
+/// browser tab.
+pub const LIMITS: Limits = Limits {
+    items: 50_000_000,
+    scenes: u16::MAX as usize - 1,
+    genres: 4096,
+    lm_dim: 4096,
+    dim: 1024,
+    layers: 16,
+    heads: 64,
+    max_len: 1024,
+    head_hidden: 4096,
+};
+
+/// See [`LIMITS`].
+pub struct Limits {
+    pub items: usize,
+    pub scenes: usize,
+    pub genres: usize,
+    pub lm_dim: usize,
+    pub dim: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub max_len: usize,
+    pub head_hidden: usize,
+}
+
 /// Which model the config builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -93,6 +122,23 @@ impl ModelConfig {
         self.n_scenes + 1
     }
 
+    /// Each bounded size with its name and [`LIMITS`] bound.
+    fn sizes(&self) -> [(&'static str, usize, usize); 10] {
+        let l = &LIMITS;
+        [
+            ("n_items", self.n_items, l.items),
+            ("n_scenes", self.n_scenes, l.scenes),
+            ("n_genres", self.n_genres, l.genres),
+            ("lm_dim", self.lm_dim, l.lm_dim),
+            ("dim", self.dim, l.dim),
+            ("layers", self.layers, l.layers),
+            ("heads", self.heads, l.heads),
+            ("max_len", self.max_len, l.max_len),
+            ("head_hidden", self.head_hidden, l.head_hidden),
+            ("rerank", self.rerank, l.items),
+        ]
+    }
+
     /// This config with the shapes of `catalog`.
     pub fn for_catalog(&self, catalog: &crate::data::Catalog) -> Self {
         ModelConfig {
@@ -103,11 +149,18 @@ impl ModelConfig {
         }
     }
 
-    /// Rejects values that would make layer construction panic.
+    /// Rejects values that would make layer construction panic, and sizes beyond what the
+    /// model's index types and a browser can hold ([`LIMITS`]): a config can come from a
+    /// downloaded weights file.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Config(m));
         if self.n_items == 0 || self.n_scenes == 0 {
             return bad(format!("n_items ({}) and n_scenes ({}) must be positive", self.n_items, self.n_scenes));
+        }
+        for (name, value, max) in self.sizes() {
+            if value > max {
+                return bad(format!("{name} is {value}; at most {max} is supported"));
+            }
         }
         if self.dim == 0 || self.heads == 0 || !self.dim.is_multiple_of(self.heads) {
             return bad(format!("dim ({}) must be a positive multiple of heads ({})", self.dim, self.heads));

@@ -5,6 +5,11 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use crate::data::Catalog;
 use crate::{Error, Result};
 
+/// The largest text-embedding value accepted. Sentence embeddings such as MiniLM's are unit
+/// length (every value within ±1); a thousandfold margin admits any text model's raw outputs,
+/// while a planted huge row, which would swamp every dot product it enters, is refused.
+pub const MAX_TEXT_VALUE: f32 = 1e3;
+
 /// Per-item features, fixed for a catalogue.
 #[derive(Debug, Clone)]
 pub struct ItemFeatures {
@@ -23,15 +28,19 @@ impl ItemFeatures {
     /// `lm` is row-major `[items, lm_dim]`; `known[i]` says item `i` has a trained ID vector.
     pub fn new(catalog: &Catalog, lm: &[f32], lm_dim: usize, known: &[bool], device: &Device) -> Result<Self> {
         let n = catalog.len();
-        if lm.len() != n * lm_dim || known.len() != n {
+        if n.checked_mul(lm_dim) != Some(lm.len()) || known.len() != n {
             return Err(Error::Input(format!(
                 "item features: {} embedding values and {} flags for {n} items of width {lm_dim}",
                 lm.len(),
                 known.len()
             )));
         }
-        if lm.iter().any(|x| !x.is_finite()) {
-            return Err(Error::Input("item text embeddings contain NaN or infinite values".into()));
+        if let Some(i) = lm.iter().position(|x| !x.is_finite() || x.abs() > MAX_TEXT_VALUE) {
+            return Err(Error::Input(format!(
+                "item text embeddings: item {} holds {}; values must be finite and within ±{MAX_TEXT_VALUE}",
+                i / lm_dim.max(1),
+                lm[i]
+            )));
         }
         let g = catalog.genres.len().max(1);
         let known: Vec<f32> = known.iter().map(|&k| if k { 1.0 } else { 0.0 }).collect();

@@ -262,8 +262,11 @@ export class Recommender {
    */
   async recommend({ history, scene, k = 20, exclude = [] }: RecommendOptions): Promise<Recommendation[]> {
     if (this.disposed) throw new Error("this recommender was disposed");
+    // Checked here: the wasm binding would coerce anything (`"5"`, `1.5`, `2 ** 32 + 5`) to a u32.
+    if (!Number.isSafeInteger(k) || k < 1) throw new Error(`k must be a positive integer, not ${JSON.stringify(k)}`);
     const h = this.index.history(history);
-    const args = { history: h, scene: this.index.optionalScene(scene), k, exclude: this.index.itemIds(exclude, "exclude") };
+    const candidates = Math.min(k, this.catalog.items.length);
+    const args = { history: h, scene: this.index.optionalScene(scene), k: candidates, exclude: this.index.itemIds(exclude, "exclude") };
     const ranked = await this.run<RankedIndices>("recommend", args, { transfer: [...historyBuffers(h), args.exclude.buffer] });
     return this.index.recommendations(ranked);
   }

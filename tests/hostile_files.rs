@@ -1,0 +1,203 @@
+//! Hostile model files and careless inputs: each case a file or call that once panicked,
+//! aborted or answered nonsense, and must now be an error naming what is wrong. Files are
+//! crafted the way an attacker would: edited and then re-signed, so the checksum holds.
+
+use burn::tensor::{Bytes, DType};
+use scenerec::backend::{BackendKind, block_on, device};
+use scenerec::data::{Catalog, Item};
+use scenerec::model::{ModelConfig, SceneRec};
+use scenerec::recommender::{HistoryEvent, Recommender};
+use scenerec::store;
+use sha2::{Digest, Sha256};
+
+const LM: usize = 8;
+
+fn catalog(scenes: usize) -> Catalog {
+    let items = (0..12)
+        .map(|i| Item { id: format!("item{i}"), title: format!("Item {i}"), genres: vec![(i % 3) as u16], scene: (i % scenes.min(3)) as u16 })
+        .collect();
+    let names = (0..scenes).map(|s| format!("S{s}")).collect();
+    Catalog::new(names, vec!["a".into(), "b".into(), "c".into()], items).unwrap()
+}
+
+fn config(c: &Catalog) -> ModelConfig {
+    ModelConfig { lm_dim: LM, dim: 8, heads: 2, head_hidden: 8, max_len: 6, rerank: 0, ..ModelConfig::default() }.for_catalog(c)
+}
+
+/// A valid weights file, the catalogue JSON and item text of a small untrained model.
+fn files() -> (Vec<u8>, String, Vec<u8>) {
+    let c = catalog(3);
+    let cfg = config(&c);
+    let dev = device(BackendKind::Flex, 3).unwrap();
+    let model = SceneRec::new(&cfg, &dev).unwrap();
+    let weights = block_on(store::save(&model, &cfg, &c.fingerprint(), "test")).unwrap();
+    let text: Vec<u8> = (0..c.len() * LM).flat_map(|i| ((i % 7) as f32 / 7.0).to_le_bytes()).collect();
+    (weights, c.to_json(), text)
+}
+
+fn load(weights: &[u8], catalog: &str, text: &[u8]) -> Result<Recommender, String> {
+    block_on(Recommender::load(weights, catalog, text, &device(BackendKind::Flex, 1).unwrap())).map_err(|e| e.to_string())
+}
+
+/// Splits a file into (header JSON, payload), as the format lays them out.
+fn parts(bytes: &[u8]) -> (serde_json::Value, Vec<u8>) {
+    let header_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let header = serde_json::from_slice(&bytes[16..16 + header_len]).unwrap();
+    (header, bytes[16 + header_len..bytes.len() - 32].to_vec())
+}
+
+/// A file from a header and payload, signed with a correct checksum.
+fn signed(header: serde_json::Value, payload: &[u8]) -> Vec<u8> {
+    let header = serde_json::to_vec(&header).unwrap();
+    let mut out = b"SCENEREC".to_vec();
+    out.extend_from_slice(&store::FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(payload);
+    let digest = Sha256::digest(&out);
+    out.extend_from_slice(&digest);
+    out
+}
+
+/// The file with its header edited and re-signed.
+fn edit_header(bytes: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let (mut header, payload) = parts(bytes);
+    edit(&mut header);
+    signed(header, &payload)
+}
+
+/// The file with its tensors edited (name, dtype, shape, bytes) and re-signed.
+fn edit_tensors(bytes: &[u8], edit: impl FnOnce(&mut Vec<(String, DType, Vec<usize>, Vec<u8>)>)) -> Vec<u8> {
+    let (header, payload) = parts(bytes);
+    let tensors = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(payload)).unwrap().into_tensors().unwrap();
+    let mut plain: Vec<_> = tensors
+        .into_iter()
+        .map(|t| {
+            let (name, dtype, shape, _, bytes) = t.into_parts().unwrap();
+            (name, dtype, shape.to_vec(), bytes.to_vec())
+        })
+        .collect();
+    edit(&mut plain);
+    let tensors = plain
+        .into_iter()
+        .map(|(name, dtype, shape, bytes)| burn_pack::Tensor::new(name, dtype, shape, None, Bytes::from_bytes_vec(bytes)))
+        .collect();
+    let payload = burn_pack::Writer::new(tensors).into_bytes().unwrap();
+    let mut header = header;
+    header["payload_len"] = payload.len().into();
+    signed(header, &payload)
+}
+
+#[test]
+fn a_valid_file_loads_and_ranks() {
+    let (w, c, t) = files();
+    let rec = load(&w, &c, &t).unwrap();
+    let history = vec![HistoryEvent { item_id: "item1".into(), scene: "S1".into(), action: None, time: 0.0 }];
+    assert_eq!(block_on(rec.recommend(&history, None, 5, &[])).unwrap().len(), 5);
+    assert_eq!(load(&edit_tensors(&w, |_| {}), &c, &t).map(|_| ()), Ok(()), "re-encoding alone changes nothing");
+}
+
+#[test]
+fn the_checksum_covers_the_header() {
+    let (w, c, t) = files();
+    let mut bytes = w.clone();
+    let at = w.windows(9).position(|s| s == b"\"heads\":2").unwrap() + "\"heads\":".len();
+    bytes[at] = b'4';
+    let e = load(&bytes, &c, &t).err().unwrap();
+    assert!(e.contains("corrupted"), "{e}");
+}
+
+#[test]
+fn tensors_of_another_dtype_are_refused_not_handed_to_burn() {
+    let (w, c, t) = files();
+    for dtype in [DType::I32, DType::F64, DType::F16, DType::BF16, DType::U8] {
+        let bytes = edit_tensors(&w, |ts| {
+            let (_, d, shape, b) = &mut ts[0];
+            *d = dtype;
+            let n: usize = shape.iter().product();
+            b.resize(n * dtype.size(), 0);
+        });
+        let e = load(&bytes, &c, &t).err().unwrap();
+        assert!(e.contains("not f32"), "{dtype:?}: {e}");
+    }
+}
+
+#[test]
+fn wrong_shapes_lengths_names_and_missing_tensors_are_refused() {
+    let (w, c, t) = files();
+    let reshaped = edit_tensors(&w, |ts| {
+        let shape = &mut ts[0].2;
+        shape.reverse();
+        shape.push(1);
+    });
+    assert!(load(&reshaped, &c, &t).err().unwrap().contains("has shape"));
+    let renamed = edit_tensors(&w, |ts| ts[0].0 = "planted.weight".into());
+    assert!(load(&renamed, &c, &t).err().unwrap().contains("is not a parameter"));
+    let dropped = edit_tensors(&w, |ts| {
+        ts.pop();
+    });
+    assert!(load(&dropped, &c, &t).err().unwrap().contains("is missing"));
+}
+
+#[test]
+fn non_finite_or_huge_weights_are_refused() {
+    let (w, c, t) = files();
+    for bad in [f32::NAN, f32::INFINITY, 1e38, -2e4] {
+        let bytes = edit_tensors(&w, |ts| {
+            let b = &mut ts.last_mut().unwrap().3;
+            b[..4].copy_from_slice(&bad.to_le_bytes());
+        });
+        let e = load(&bytes, &c, &t).err().unwrap();
+        assert!(e.contains("must be finite and within"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn configs_beyond_the_limits_are_refused_before_anything_is_built() {
+    let (w, c, t) = files();
+    for (key, value) in [("layers", 1_000_000u64), ("dim", 1 << 40), ("max_len", u64::MAX), ("lm_dim", 11_352_751_235_885_289_211)] {
+        let bytes = edit_header(&w, |h| h["model"][key] = value.into());
+        let e = load(&bytes, &c, &t).err().unwrap();
+        assert!(e.contains("at most") || e.contains("shape mismatch"), "{key} = {value}: {e}");
+    }
+    let huge_payload = edit_header(&w, |h| h["payload_len"] = u64::MAX.into());
+    assert!(store::read_header(&huge_payload).is_err());
+}
+
+#[test]
+fn the_text_width_comes_from_the_text_file() {
+    let (w, c, t) = files();
+    let wider = edit_header(&w, |h| h["model"]["lm_dim"] = (LM * 2).into());
+    assert!(load(&wider, &c, &t).err().unwrap().contains("shape mismatch"));
+    assert!(load(&w, &c, &t[..t.len() - 4]).err().unwrap().contains("whole number"));
+}
+
+#[test]
+fn huge_or_non_finite_text_embeddings_are_refused() {
+    let (w, c, t) = files();
+    for bad in [f32::NAN, 1e30] {
+        let mut text = t.clone();
+        text[LM * 4..LM * 4 + 4].copy_from_slice(&bad.to_le_bytes());
+        let e = load(&w, &c, &text).err().unwrap();
+        assert!(e.contains("item 1 holds"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn catalogues_beyond_the_index_types_are_refused() {
+    let mut json: serde_json::Value = serde_json::from_str(&catalog(3).to_json()).unwrap();
+    json["scenes"] = (0..70_000).map(|s| format!("S{s}")).collect::<Vec<_>>().into();
+    let e = Catalog::from_json(&json.to_string()).err().unwrap().to_string();
+    assert!(e.contains("at most"), "{e}");
+    json["scenes"] = vec!["S", "S"].into();
+    assert!(Catalog::from_json(&json.to_string()).err().unwrap().to_string().contains("appears twice"));
+}
+
+#[test]
+fn extreme_times_do_not_overflow() {
+    let (w, c, t) = files();
+    let rec = load(&w, &c, &t).unwrap();
+    let at = |time: f64| HistoryEvent { item_id: "item1".into(), scene: "S1".into(), action: None, time };
+    let history = vec![at(-9.2e18), at(9.2e18), at(0.0)];
+    assert_eq!(block_on(rec.recommend(&history, Some("S0"), 3, &[])).unwrap().len(), 3);
+}
