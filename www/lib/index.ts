@@ -33,11 +33,22 @@ export type { ExportedData, StorageSummary, StoredWeights } from "./storage.js";
 
 type Pending = { resolve: (v: any) => void; reject: (e: Error) => void; onProgress?: (p: any) => void };
 
+/**
+ * While calls are in flight the client pings its worker every `PING_MS`; a worker silent for
+ * `SILENCE_MS` counts as dead (terminated, crashed or hung: there is no event for a worker that
+ * is gone). A live worker answers between the steps of its work — fine-tuning yields after
+ * every step, ranking and loading await their reads — so it is never silent for that long.
+ */
+const PING_MS = 1000;
+const SILENCE_MS = 15_000;
+
 /** One worker running one engine, with promise-based calls. */
 class WorkerClient {
   private worker: Worker;
   private next = 1;
   private pending = new Map<number, Pending>();
+  private heardAt = 0;
+  private watchdog: ReturnType<typeof setInterval> | null = null;
   /** Set when the worker died or the wasm instance trapped; the owner then replaces it. */
   broken = false;
 
@@ -53,6 +64,8 @@ class WorkerClient {
   }
 
   private receive(reply: Reply) {
+    this.heardAt = performance.now();
+    if ("pong" in reply) return;
     const p = this.pending.get(reply.id);
     if (!p) return;
     if ("progress" in reply) {
@@ -72,8 +85,27 @@ class WorkerClient {
     this.pending.clear();
   }
 
+  /** One watchdog tick: see `SILENCE_MS`. */
+  private check() {
+    if (this.pending.size === 0) return this.stopWatchdog();
+    if (performance.now() - this.heardAt > SILENCE_MS) {
+      this.broken = true;
+      this.stopWatchdog();
+      this.failAll(new Error(`the scenerec worker did not answer for ${SILENCE_MS / 1000} s (it was terminated, crashed or hung); a fresh one takes over for the next call`));
+      return;
+    }
+    this.worker.postMessage({ id: 0, method: "ping", args: null } satisfies Call);
+  }
+
+  private stopWatchdog() {
+    if (this.watchdog !== null) clearInterval(this.watchdog);
+    this.watchdog = null;
+  }
+
   call<T>(method: Call["method"], args: any, onProgress?: (p: any) => void, transfer: Transferable[] = []): { id: number; done: Promise<T> } {
     const id = this.next++;
+    if (this.pending.size === 0) this.heardAt = performance.now();
+    this.watchdog ??= setInterval(() => this.check(), PING_MS);
     const done = new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress });
       this.worker.postMessage({ id, method, args } satisfies Call, transfer);
@@ -85,9 +117,10 @@ class WorkerClient {
     this.worker.postMessage({ id: 0, method: "cancel", args: { target } } satisfies Call);
   }
 
-  terminate() {
+  terminate(why = "this recommender was disposed") {
+    this.stopWatchdog();
     this.worker.terminate();
-    this.failAll(new Error("this recommender was disposed"));
+    this.failAll(new Error(why));
   }
 }
 
@@ -119,6 +152,7 @@ async function fetchBytes(url: URL, onProgress?: (e: ProgressEvent) => void): Pr
 /** `url` as a directory (with a trailing slash), so files resolve inside it. */
 const directory = (url: string | URL) => (url.toString().endsWith("/") ? url.toString() : `${url}/`);
 
+/** The model's own files, fetched or given (personal `options.weights` are the caller's to apply). */
 async function resolveFiles(options: LoadOptions): Promise<ModelFiles> {
   const m = options.model;
   let files: ModelFiles;
@@ -135,7 +169,7 @@ async function resolveFiles(options: LoadOptions): Promise<ModelFiles> {
   } else {
     throw new Error("model must be a URL of an exported model directory or {weights, catalog, itemText}");
   }
-  return options.weights ? { ...files, weights: options.weights } : files;
+  return files;
 }
 
 /** Whether a real (not software-fallback) WebGPU adapter exists. */
@@ -151,6 +185,9 @@ async function realGpu(): Promise<{ ok: boolean; why: string }> {
 export class Recommender {
   private client: WorkerClient;
   private files: ModelFiles;
+  /** The model's own weights (`files.weights` may be personal ones). */
+  private sharedWeights: Uint8Array;
+  private recovering: Promise<string | null> | null = null;
   private assetBase: URL | null;
   private disposed = false;
   private index: CatalogIndex;
@@ -159,9 +196,10 @@ export class Recommender {
   /** Why `backend` was chosen. */
   readonly reason: string;
 
-  private constructor(client: WorkerClient, files: ModelFiles, assetBase: URL | null, backend: Backend, catalog: Catalog, reason: string) {
+  private constructor(client: WorkerClient, files: ModelFiles, sharedWeights: Uint8Array, assetBase: URL | null, backend: Backend, catalog: Catalog, reason: string) {
     this.client = client;
     this.files = files;
+    this.sharedWeights = sharedWeights;
     this.assetBase = assetBase;
     this.backend = backend;
     this.catalog = catalog;
@@ -187,27 +225,29 @@ export class Recommender {
     if (!["auto", "webgpu", "cpu"].includes(device)) throw new Error(`device must be "auto", "webgpu" or "cpu", not ${JSON.stringify(device)}`);
     // Resolved against the page, never against this module (which a bundler may have moved).
     const assetBase = options.assetBase == null ? null : new URL(directory(options.assetBase), globalThis.location?.href);
-    const files = await resolveFiles(options);
+    const model = await resolveFiles(options);
+    const shared = model.weights;
+    const files = options.weights ? { ...model, weights: options.weights } : model;
     const progress = options.onProgress ?? (() => {});
     if (device !== "auto") {
       progress({ status: "init", backend: device });
       const { client, catalog } = await Recommender.start(files, assetBase, device);
       progress({ status: "ready", backend: device, reason: "requested" });
-      return new Recommender(client, files, assetBase, device, catalog, "requested");
+      return new Recommender(client, files, shared, assetBase, device, catalog, "requested");
     }
     progress({ status: "init", backend: "cpu" });
     const cpu = await Recommender.start(files, assetBase, "cpu");
     const gpu = await realGpu();
     if (!gpu.ok) {
       progress({ status: "ready", backend: "cpu", reason: gpu.why });
-      return new Recommender(cpu.client, files, assetBase, "cpu", cpu.catalog, gpu.why);
+      return new Recommender(cpu.client, files, shared, assetBase, "cpu", cpu.catalog, gpu.why);
     }
     progress({ status: "init", backend: "webgpu" });
     const webgpu = await Recommender.start(files, assetBase, "webgpu").catch(() => null);
     if (!webgpu) {
       const why = "WebGPU failed to start";
       progress({ status: "ready", backend: "cpu", reason: why });
-      return new Recommender(cpu.client, files, assetBase, "cpu", cpu.catalog, why);
+      return new Recommender(cpu.client, files, shared, assetBase, "cpu", cpu.catalog, why);
     }
     const index = new CatalogIndex(cpu.catalog);
     const probe = Recommender.probe(cpu.catalog);
@@ -225,7 +265,7 @@ export class Recommender {
     drop.client.terminate();
     const reason = `measured ${backend} faster (${gpuMs.toFixed(1)} ms WebGPU vs ${cpuMs.toFixed(1)} ms CPU)`;
     progress({ status: "ready", backend, reason });
-    return new Recommender(keep.client, files, assetBase, backend, keep.catalog, reason);
+    return new Recommender(keep.client, files, shared, assetBase, backend, keep.catalog, reason);
   }
 
   /** A representative ranking request for the speed measurement. */
@@ -243,17 +283,34 @@ export class Recommender {
     if (this.disposed) throw new Error("this recommender was disposed");
     const { id, done } = this.client.call<T>(method, args, onProgress, transfer);
     onStart?.(id);
-    try {
-      return await done;
-    } finally {
-      if (this.client.broken && !this.disposed) await this.restart();
-    }
+    const outcome = await done.then((value) => ({ value }), (error: Error) => ({ error }));
+    const note = this.client.broken && !this.disposed ? await this.recover() : null;
+    if ("error" in outcome) throw note ? new Error(`${outcome.error.message}; ${note}`) : outcome.error;
+    return outcome.value;
   }
 
-  private async restart() {
-    this.client.terminate();
-    const { client } = await Recommender.start(this.files, this.assetBase, this.backend);
-    this.client = client;
+  /** Replaces a broken worker, once however many calls saw it break. */
+  private recover(): Promise<string | null> {
+    this.recovering ??= this.restart().finally(() => (this.recovering = null));
+    return this.recovering;
+  }
+
+  /**
+   * A fresh worker with the current weights; if those are personal weights and they are what
+   * fails, the shared model's instead (a bad personal file must not lock the user out). Returns
+   * a note saying so in that case.
+   */
+  private async restart(): Promise<string | null> {
+    this.client.terminate("the scenerec worker failed and was replaced; call again");
+    try {
+      this.client = (await Recommender.start(this.files, this.assetBase, this.backend)).client;
+      return null;
+    } catch (e) {
+      if (this.files.weights === this.sharedWeights) throw e;
+      this.files = { ...this.files, weights: this.sharedWeights };
+      this.client = (await Recommender.start(this.files, this.assetBase, this.backend)).client;
+      return `the personal weights could not be loaded again (${(e as Error).message}), so this recommender now uses the shared model`;
+    }
   }
 
   /**

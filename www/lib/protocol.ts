@@ -4,14 +4,15 @@ import type { Backend } from "./types.js";
 
 export interface Call {
   id: number;
-  method: "load" | "recommend" | "score" | "fineTune" | "cancel" | "exportWeights" | "dispose" | "trapForTests";
+  method: "load" | "recommend" | "score" | "fineTune" | "cancel" | "ping" | "exportWeights" | "dispose" | "trapForTests";
   args: any;
 }
 
 export type Reply =
   | { id: number; ok: true; value: any }
   | { id: number; ok: false; error: string; trapped: boolean }
-  | { id: number; progress: { step: number; steps: number; loss: number } };
+  | { id: number; progress: { step: number; steps: number; loss: number } }
+  | { id: 0; pong: true };
 
 export interface LoadArgs {
   weights: Uint8Array;

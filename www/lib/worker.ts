@@ -72,6 +72,7 @@ self.onmessage = async (event: MessageEvent<Call>) => {
       cancelled.add(args.target);
       return;
     }
+    if (method === "ping") return reply({ id: 0, pong: true });
     if (method !== "load" && !engine) throw new Error("this recommender was disposed");
     let value: any;
     const transfer: Transferable[] = [];

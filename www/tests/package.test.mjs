@@ -163,6 +163,20 @@ test("cpu: every bad input rejects with an Error and the next call works", async
     });
     out.trap = await attempt(() => rec.trapForTests());
     out.okAfterTrap = await ok();
+    // A worker terminated from outside (as a browser may): the watchdog notices, the call
+    // rejects, and the next call runs on a fresh worker.
+    out.killed = await attempt(() => {
+      rec.client.worker.terminate();
+      return rec.recommend({ history, scene: "Comedy", k: 3 });
+    });
+    out.okAfterKill = await ok();
+    // Personal weights that no longer load (corrupted in place here) give way to the shared
+    // model when the worker has to be replaced, and the error says so.
+    const personal = await R.load({ model: "/runs/browser-model/", device: "cpu", weights: weights.slice() });
+    personal.files.weights[40] ^= 0xff;
+    out.personalTrap = await attempt(() => personal.trapForTests());
+    out.okAfterFallback = await personal.recommend({ history, scene: "Comedy", k: 3 }).then((r) => r.length);
+    await personal.dispose();
     await rec.dispose();
     out.afterDispose = await attempt(() => rec.recommend({ history, scene: "Comedy" }));
     await rec.dispose();
@@ -189,6 +203,10 @@ test("cpu: every bad input rejects with an Error and the next call works", async
   assert.match(results.truncated, /truncated|catalogue/);
   assert.match(results.mismatched, /shape mismatch|catalogue|item text/);
   assert.match(results.trap, /unreachable|RuntimeError/);
+  assert.match(results.killed, /did not answer for 15 s/);
+  assert.equal(results.okAfterKill, 3);
+  assert.match(results.personalTrap, /now uses the shared model/);
+  assert.equal(results.okAfterFallback, 3);
   assert.match(results.afterDispose, /disposed/);
   for (const k of ["okAfterItem", "okAfterAll", "okAfterTrap"]) assert.equal(results[k], 3, k);
 });
