@@ -2,7 +2,7 @@
 # The accuracy benchmark on ML-1M (see README "Accuracy"): every model and peer in three tracks,
 # cold start and on-device fine-tuning. Writes bench/results/accuracy.{json,md}.
 #
-#   scripts/bench-accuracy.sh                 every part, then the merge (about 2½ hours on 2 cores)
+#   scripts/bench-accuracy.sh                 every part, then the merge (about 2½–3 hours on 2 cores)
 #   scripts/bench-accuracy.sh sasrec,peers    only these parts (the others' last results are kept)
 #
 # A training interrupted mid-part resumes from its last epoch when the part runs again with the
@@ -12,7 +12,7 @@
 # model). Each part runs in its own single-threaded process (on these 2 cores two one-thread
 # trainings side by side finish sooner than one after the other with two threads each), in two
 # lanes; each leaves its results in runs/bench/parts/ and its log in runs/bench/logs/. The main
-# model's weights are left in runs/bench/scenerec/best.weights (copy them to
+# model's weights are left in runs/bench/scenerec.weights (copy them to
 # models/default.weights to ship them).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -27,7 +27,7 @@ const BUCKETS: [(&str, Option<usize>); 3] = [("last5", Some(5)), ("last20", Some
 const TRACKS: [Track; 2] = [Track::InScene, Track::Agnostic];
 
 pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
-    let path = bench.runs.join("scenerec").join("best.weights");
+    let path = bench.model_path("scenerec");
     let bytes = std::fs::read(&path)
         .map_err(|e| Error::Input(format!("{}: {e} (run the benchmark's scenerec part first)", path.display())))?;
     let catalog = &p.data.catalog;

@@ -92,8 +92,8 @@ impl Bench<'_> {
         let p = Prepared::load(self.data, &self.cfg.filter)?;
         let result = match part {
             Part::Peers => self.peers(&p)?,
-            Part::SasRec => self.tuned_part(&p, "sasrec", sasrec::variants(&self.cfg))?,
-            Part::SceneRec => self.model_part(&p, "scenerec", &self.cfg)?,
+            Part::SasRec => self.tuned_part(&p, "sasrec", sasrec::config(&self.cfg).schedules())?,
+            Part::SceneRec => self.tuned_part(&p, "scenerec", self.cfg.schedules())?,
             Part::NoLm => {
                 let mut c = self.cfg.clone();
                 c.model.use_lm = false;
@@ -136,23 +136,32 @@ impl Bench<'_> {
         self.tuned_part(p, name, vec![("", cfg.clone())])
     }
 
+    /// Where the tuned part `name` leaves the weights of its best variant.
+    pub fn model_path(&self, name: &str) -> PathBuf {
+        self.runs.join(format!("{name}.weights"))
+    }
+
     /// The model trained with each of `variants`, the best on validation measured in every
-    /// track; every variant's validation score and training time is reported.
+    /// track and its weights left at [`model_path`](Self::model_path); every variant's
+    /// validation score and training time is reported.
     fn tuned_part(&self, p: &Prepared, name: &str, variants: Vec<(&str, TrainConfig)>) -> Result<Value> {
         let known = vec![true; p.data.catalog.len()];
         let input = p.train_input(&known);
-        let mut best: Option<Trained> = None;
+        let mut best: Option<(Trained, PathBuf)> = None;
         let mut tried = Vec::new();
         for (i, (label, cfg)) in variants.iter().enumerate() {
             let run = if variants.len() == 1 { name.to_string() } else { format!("{name}_{i}") };
             let trained = self.train(&run, cfg, &input)?;
             tried.push(json!({"variant": label, "valid_ndcg@10": trained.best_valid, "seconds": trained.seconds,
-                              "lr_decay": cfg.lr_decay, "exclude_seen": cfg.exclude_seen}));
-            if best.as_ref().is_none_or(|b| trained.best_valid > b.best_valid) {
-                best = Some(trained);
+                              "best_epoch": trained.best_epoch, "lr_decay": cfg.lr_decay,
+                              "exclude_seen": cfg.exclude_seen}));
+            if best.as_ref().is_none_or(|(b, _)| trained.best_valid > b.best_valid) {
+                best = Some((trained, Checkpoint::new(&self.runs.join(&run))?.best_path()));
             }
         }
-        let trained = best.ok_or_else(|| Error::Data(format!("{name}: no variant to train")))?;
+        let (trained, weights) = best.ok_or_else(|| Error::Data(format!("{name}: no variant to train")))?;
+        let kept = self.model_path(name);
+        std::fs::copy(&weights, &kept).map_err(|e| Error::io(&kept, e))?;
         let feats = self.features(p)?;
         let mut ranker = model_ranker(&trained.model, &trained.config, &feats, &p.data.histories);
         let tracks = track_reports(p, &p.split.test, &mut ranker)?;

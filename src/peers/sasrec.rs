@@ -8,7 +8,8 @@
 //! and validation rule, so the comparison measures what the multi-scene parts add. It gets what
 //! helps any sequence model: its softmax, like scenerec's, leaves out the items the history
 //! already holds (ranking never recommends them; on the validation split this raised its
-//! NDCG@10), and the benchmark tunes its learning-rate schedule ([`variants`]).
+//! NDCG@10), and the benchmark tunes its learning-rate schedule as it tunes scenerec's
+//! ([`TrainConfig::schedules`]).
 
 use crate::model::Arch;
 use crate::train::TrainConfig;
@@ -23,13 +24,4 @@ pub fn config(base: &TrainConfig) -> TrainConfig {
     c.head_weight = 0.0;
     c.rerank = 0;
     c
-}
-
-/// The configs the benchmark trains SASRec with, keeping the one best on validation: the
-/// shared config, and the same with a constant learning rate (in preliminary runs SASRec did
-/// better without the halving on plateaus that scenerec uses).
-pub fn variants(base: &TrainConfig) -> Vec<(&'static str, TrainConfig)> {
-    let shared = config(base);
-    let constant = TrainConfig { lr_decay: 1.0, ..shared.clone() };
-    vec![("shared schedule", shared), ("constant learning rate", constant)]
 }

@@ -68,6 +68,16 @@ impl TrainConfig {
         }
     }
 
+    /// The learning-rate schedules the benchmark trains every model it tunes with (scenerec and
+    /// SASRec alike, so both get the same tuning effort), keeping the one best on validation:
+    /// halving after every epoch without improvement, and constant (this config's `lr_decay`
+    /// is replaced by each in turn). Both models chose the constant rate on ML-1M, which is
+    /// what configs/default.json now uses.
+    pub fn schedules(&self) -> Vec<(&'static str, TrainConfig)> {
+        let with = |lr_decay| TrainConfig { lr_decay, ..self.clone() };
+        vec![("halving on plateaus", with(0.5)), ("constant learning rate", with(1.0))]
+    }
+
     /// Reads a JSON config; unknown keys are errors (a typo must not silently do nothing).
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;

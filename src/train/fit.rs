@@ -155,7 +155,6 @@ pub fn fit(
     }
 
     let loss_opts = cfg.loss_options(&mcfg);
-    let started = Instant::now();
     while state.epochs_done < cfg.epochs && (state.stale < cfg.patience || state.epochs_done == 0) {
         let epoch = state.epochs_done + 1;
         let t0 = Instant::now();
@@ -225,7 +224,7 @@ pub fn fit(
             ck.save(&state, &weights, &optim_bytes, if improved { best.as_deref() } else { None })?;
         }
     }
-    let seconds = started.elapsed().as_secs_f64();
+    let finishing = Instant::now();
     let best = best.ok_or_else(|| Error::Data("training ran no epoch".into()))?;
     let model = store::load(&best, device, Some((&mcfg, &fingerprint)))?.0;
     // Re-ranking stays only if it beats retrieval alone on validation (ties go to retrieval).
@@ -255,6 +254,6 @@ pub fn fit(
         samples_per_s: total_samples as f64 / total_seconds.max(1e-9),
         steps: state.reports.iter().map(|r| r.steps).sum(),
         reports: state.reports,
-        seconds,
+        seconds: total_seconds + finishing.elapsed().as_secs_f64(),
     })
 }
