@@ -15,6 +15,7 @@
 //! - [`fine_tune`]: on-device fine-tuning of one user's copy of the model.
 //! - [`embed`]: language-model text embeddings of items (native only).
 //! - [`bench`]: the accuracy benchmark (baselines and ablations).
+//! - [`fuzz`]: the fuzzer of weights files, catalogues, histories and RecBole files (native only).
 //! - `wasm`: the `#[wasm_bindgen]` wrappers (wasm32 builds with the `wasm` feature only).
 
 pub mod backend;
@@ -43,6 +44,9 @@ pub mod cli;
 
 #[cfg(feature = "cli")]
 pub mod bench;
+
+#[cfg(feature = "cli")]
+pub mod fuzz;
 
 #[cfg(all(feature = "wasm", target_arch = "wasm32"))]
 pub mod wasm;

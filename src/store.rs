@@ -69,15 +69,30 @@ pub async fn save(model: &SceneRec, config: &ModelConfig, catalog: &str, kind: &
         payload_len: payload.len() as u64,
     };
     let header = serde_json::to_vec(&header).map_err(|e| Error::Weights(e.to_string()))?;
+    Ok(frame(&header, &payload))
+}
+
+/// A weights file around a header (JSON bytes) and a payload, signed: the one place that lays
+/// the format out. [`save`] writes through it, and so do the tests and the fuzzer that craft
+/// files an attacker could (any header, any payload, a valid checksum).
+pub fn frame(header: &[u8], payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(PREAMBLE + header.len() + payload.len() + DIGEST);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    out.extend_from_slice(&header);
-    out.extend_from_slice(&payload);
+    out.extend_from_slice(header);
+    out.extend_from_slice(payload);
     let digest = Sha256::digest(&out);
     out.extend_from_slice(&digest);
-    Ok(out)
+    out
+}
+
+/// The header JSON and payload of a file's frame, unchecked (for crafting variants of a file;
+/// [`read_header`] is what checks one). `None` if the preamble's lengths do not fit.
+pub fn unframe(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let header_len = u32::from_le_bytes(bytes.get(12..16)?.try_into().ok()?) as usize;
+    let end = bytes.len().checked_sub(DIGEST)?;
+    Some((bytes.get(PREAMBLE..PREAMBLE.checked_add(header_len)?)?, bytes.get(PREAMBLE + header_len..end)?))
 }
 
 /// Reads and checks the header and the checksum; returns the header with the payload slice.

@@ -8,7 +8,6 @@ use scenerec::data::{Catalog, Item};
 use scenerec::model::{ModelConfig, SceneRec};
 use scenerec::recommender::{HistoryEvent, Recommender};
 use scenerec::store;
-use sha2::{Digest, Sha256};
 
 const LM: usize = 8;
 
@@ -41,22 +40,13 @@ fn load(weights: &[u8], catalog: &str, text: &[u8]) -> Result<Recommender, Strin
 
 /// Splits a file into (header JSON, payload), as the format lays them out.
 fn parts(bytes: &[u8]) -> (serde_json::Value, Vec<u8>) {
-    let header_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
-    let header = serde_json::from_slice(&bytes[16..16 + header_len]).unwrap();
-    (header, bytes[16 + header_len..bytes.len() - 32].to_vec())
+    let (header, payload) = store::unframe(bytes).unwrap();
+    (serde_json::from_slice(header).unwrap(), payload.to_vec())
 }
 
 /// A file from a header and payload, signed with a correct checksum.
 fn signed(header: serde_json::Value, payload: &[u8]) -> Vec<u8> {
-    let header = serde_json::to_vec(&header).unwrap();
-    let mut out = b"SCENEREC".to_vec();
-    out.extend_from_slice(&store::FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    out.extend_from_slice(&header);
-    out.extend_from_slice(payload);
-    let digest = Sha256::digest(&out);
-    out.extend_from_slice(&digest);
-    out
+    store::frame(&serde_json::to_vec(&header).unwrap(), payload)
 }
 
 /// The file with its header edited and re-signed.

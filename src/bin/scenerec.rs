@@ -128,6 +128,22 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Fuzz a target (weights, catalog, history, recbole) with N mutated inputs; a panic fails.
+    /// The RecBole seeds are the given data set's atomic files.
+    Fuzz {
+        #[arg(long)]
+        target: String,
+        #[arg(long, default_value_t = 1000)]
+        inputs: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// A prepared data directory whose `.item` and `.inter` files seed the RecBole target.
+        #[arg(long)]
+        data: PathBuf,
+        /// Write the tally here as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// The accuracy benchmark in three tracks: the model, its ablations and its peers, cold
     /// start and on-device fine-tuning. Runs the given parts, then merges every part run so far.
     Bench {
@@ -166,6 +182,7 @@ fn main() -> ExitCode {
         Command::Rank { model, request, repeat } => commands::rank(&model, &request, repeat),
         Command::Tensors { weights, out } => commands::tensors(&weights, &out),
         Command::Synth { items, seed, out } => commands::synth(items, seed, &out),
+        Command::Fuzz { target, inputs, seed, data, json } => commands::fuzz(&target, inputs, seed, &data, json.as_deref()),
         Command::Bench { set, out, runs, parts, command } => {
             commands::bench(&set.data, set.config.as_deref(), &out, &runs, &parts, &command)
         }

@@ -301,6 +301,34 @@ pub fn tensors(weights: &Path, out: &Path) -> Result<()> {
 /// `synth`: a randomly initialised model over a synthetic one-scene catalogue of `items` items
 /// (random genres and unit text vectors), written like `export` — for speed benchmarks only,
 /// where what matters is the model's shape, not what it learned.
+/// `fuzz`: `inputs` mutated inputs through `target`; any panic is an error (after the tally).
+pub fn fuzz(target: &str, inputs: usize, seed: u64, data: &Path, json: Option<&Path>) -> Result<()> {
+    use crate::data::dataset::atomic_path;
+    let read = |ext: &str| {
+        let path = atomic_path(data, ext);
+        std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))
+    };
+    let seeds = crate::fuzz::Seeds::new(&read("item")?, &read("inter")?)?;
+    let t0 = std::time::Instant::now();
+    let tally = crate::fuzz::run(target, &seeds, inputs, seed)?;
+    eprintln!(
+        "fuzz {target}: {} inputs in {:.1} s: {} refused with an error, {} accepted, {} panics",
+        tally.inputs,
+        t0.elapsed().as_secs_f64(),
+        tally.clean_error,
+        tally.accepted,
+        tally.panic
+    );
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&tally).map_err(|e| Error::Data(e.to_string()))?;
+        std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
+    }
+    match tally.panics.first() {
+        Some(first) => Err(Error::Data(format!("{} inputs panicked, the first with: {first}", tally.panic))),
+        None => Ok(()),
+    }
+}
+
 pub fn synth(items: usize, seed: u64, out: &Path) -> Result<()> {
     use crate::data::{Catalog, Item};
     if items == 0 {
