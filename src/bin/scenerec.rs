@@ -143,6 +143,10 @@ enum Command {
         /// Write the tally here as JSON.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Instead of running them, write the weights target's seed model and mutated files
+        /// here (for the browser's robustness test).
+        #[arg(long)]
+        write: Option<PathBuf>,
     },
     /// The accuracy benchmark in three tracks: the model, its ablations and its peers, cold
     /// start and on-device fine-tuning. Runs the given parts, then merges every part run so far.
@@ -182,7 +186,9 @@ fn main() -> ExitCode {
         Command::Rank { model, request, repeat } => commands::rank(&model, &request, repeat),
         Command::Tensors { weights, out } => commands::tensors(&weights, &out),
         Command::Synth { items, seed, out } => commands::synth(items, seed, &out),
-        Command::Fuzz { target, inputs, seed, data, json } => commands::fuzz(&target, inputs, seed, &data, json.as_deref()),
+        Command::Fuzz { target, inputs, seed, data, json, write } => {
+            commands::fuzz(&target, inputs, seed, &data, json.as_deref(), write.as_deref())
+        }
         Command::Bench { set, out, runs, parts, command } => {
             commands::bench(&set.data, set.config.as_deref(), &out, &runs, &parts, &command)
         }

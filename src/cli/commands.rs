@@ -302,13 +302,22 @@ pub fn tensors(weights: &Path, out: &Path) -> Result<()> {
 /// (random genres and unit text vectors), written like `export` — for speed benchmarks only,
 /// where what matters is the model's shape, not what it learned.
 /// `fuzz`: `inputs` mutated inputs through `target`; any panic is an error (after the tally).
-pub fn fuzz(target: &str, inputs: usize, seed: u64, data: &Path, json: Option<&Path>) -> Result<()> {
+/// With `write`, writes the weights target's mutated files there instead.
+pub fn fuzz(target: &str, inputs: usize, seed: u64, data: &Path, json: Option<&Path>, write: Option<&Path>) -> Result<()> {
     use crate::data::dataset::atomic_path;
     let read = |ext: &str| {
         let path = atomic_path(data, ext);
         std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))
     };
     let seeds = crate::fuzz::Seeds::new(&read("item")?, &read("inter")?)?;
+    if let Some(dir) = write {
+        if target != "weights" {
+            return Err(Error::Input(format!("--write writes weights files; the target is `{target}`")));
+        }
+        crate::fuzz::write_weights(&seeds, inputs, seed, dir)?;
+        eprintln!("wrote the seed model and {inputs} mutated weights files to {}", dir.display());
+        return Ok(());
+    }
     let t0 = std::time::Instant::now();
     let tally = crate::fuzz::run(target, &seeds, inputs, seed)?;
     eprintln!(

@@ -67,6 +67,25 @@ impl Seeds {
     }
 }
 
+/// Writes the weights target's seed model (`catalog.json`, `item_text.f32`, `seed.weights`)
+/// and `inputs` mutated weights files (`mutated-N.weights`) to `dir`, for the browser's
+/// robustness test, which loads them through the npm package.
+pub fn write_weights(seeds: &Seeds, inputs: usize, seed: u64, dir: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let write = |name: String, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))
+    };
+    write("catalog.json".into(), seeds.catalog.as_bytes())?;
+    write("item_text.f32".into(), &seeds.text)?;
+    write("seed.weights".into(), &seeds.weights)?;
+    let mut rng = Rng::new(seed);
+    for i in 0..inputs {
+        write(format!("mutated-{i}.weights"), &mutate::weights(&seeds.weights, &mut rng))?;
+    }
+    Ok(())
+}
+
 /// Runs `inputs` mutated inputs through `target`.
 pub fn run(target: &str, seeds: &Seeds, inputs: usize, seed: u64) -> Result<Tally> {
     let dev = device(BackendKind::Flex, 1)?;

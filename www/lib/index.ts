@@ -343,8 +343,12 @@ export class Recommender {
     const abort = () => running && this.client.cancel(running);
     signal?.addEventListener("abort", abort);
     try {
-      // Unset options are left out, so the engine's defaults apply (one place: FineTuneOptions).
+      // Unset options are left out, so the engine's defaults apply (one place: FineTuneOptions,
+      // which also bounds them); what is set must be a number, or it could not reach the worker.
       const options = Object.fromEntries(Object.entries({ steps, batch, learningRate, seed }).filter(([, v]) => v !== undefined));
+      for (const [name, value] of Object.entries(options)) {
+        if (typeof value !== "number") throw new Error(`${name} must be a number, not ${typeof value === "string" ? JSON.stringify(value) : typeof value}`);
+      }
       const h = this.index.history(history);
       const result = await this.run<FineTuneResult>("fineTune", { history: h, options }, {
         onProgress,
