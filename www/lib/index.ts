@@ -362,6 +362,14 @@ export class Recommender {
     }
   }
 
+  /**
+   * The engine's linear memory in bytes (wasm memory only grows: a figure that keeps rising over
+   * many calls is a leak). For monitoring; the soak benchmark reads it.
+   */
+  stats(): Promise<{ wasmMemoryBytes: number }> {
+    return this.run("stats", {});
+  }
+
   /** The current weights (personal after fine-tuning), loadable with `load({weights})`. */
   exportWeights(): Promise<Uint8Array> {
     return this.run("exportWeights", {});

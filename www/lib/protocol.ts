@@ -4,7 +4,7 @@ import type { Backend } from "./types.js";
 
 export interface Call {
   id: number;
-  method: "load" | "recommend" | "score" | "fineTune" | "cancel" | "ping" | "exportWeights" | "dispose" | "trapForTests";
+  method: "load" | "recommend" | "score" | "fineTune" | "cancel" | "ping" | "stats" | "exportWeights" | "dispose" | "trapForTests";
   args: any;
 }
 

@@ -22,6 +22,8 @@ declare const self: DedicatedWorkerGlobalScope;
 let engine: any = null;
 /** The loaded artifact's bindings (for its `History` class). */
 let bindings: any = null;
+/** The loaded artifact's linear memory (what `stats` reports). */
+let memory: WebAssembly.Memory | null = null;
 const cancelled = new Set<number>();
 
 function reply(message: Reply, transfer: Transferable[] = []) {
@@ -30,7 +32,7 @@ function reply(message: Reply, transfer: Transferable[] = []) {
 
 async function load(args: LoadArgs) {
   const mod: any = args.backend === "webgpu" ? webgpuGlue : cpuGlue;
-  await mod.default();
+  memory = (await mod.default()).memory;
   engine?.free?.();
   bindings = mod;
   engine = await mod.Engine.create(args.weights, args.catalog, args.itemText, args.backend);
@@ -91,6 +93,9 @@ self.onmessage = async (event: MessageEvent<Call>) => {
       case "fineTune":
         value = await fineTune(id, args);
         cancelled.delete(id);
+        break;
+      case "stats":
+        value = { wasmMemoryBytes: memory?.buffer.byteLength ?? 0 };
         break;
       case "exportWeights":
         value = await engine.exportWeights();

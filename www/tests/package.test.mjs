@@ -152,6 +152,7 @@ test("cpu: every bad input rejects with an Error and the next call works", async
     out.hugeK = await rec.recommend({ history, scene: "Comedy", k: 2 ** 32 + 5 }).then((r) => r.length);
     out.tooManyScores = await attempt(() => rec.score(history, null, Array(rec.catalog.items.length + 1).fill(history[0].itemId)));
     out.okAfterAll = await ok();
+    out.memory = (await rec.stats()).wasmMemoryBytes;
     const weights = await rec.exportWeights();
     out.truncated = await attempt(() => R.load({ model: { weights: weights.slice(0, 100), catalog: "{}", itemText: new Uint8Array() }, device: "cpu" }));
     out.mismatched = await attempt(async () => {
@@ -192,6 +193,7 @@ test("cpu: every bad input rejects with an Error and the next call works", async
   assert.match(results.badAction, /`hate` is not `like` or `interact`/);
   assert.match(results.unknownExclude, /unknown item `nope` in exclude/);
   assert.match(results.badFineTune, /learningRate is -1/);
+  assert.ok(results.memory > 1e6 && results.memory % 65536 === 0, `stats() reports the wasm memory in whole pages: ${results.memory}`);
   assert.match(results.hugeBatch, /batch is 1000000000; it must be from 1 to/);
   assert.match(results.stringSteps, /steps|invalid type/);
   for (const e of results.badK) assert.match(e, /k must be a positive integer/);
