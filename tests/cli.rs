@@ -88,6 +88,14 @@ fn train_eval_export_recommend() {
     let listed = String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.contains("because you watched")).count();
     assert_eq!(listed, 5, "{}", text(&out));
 
+    let request = root.join("request.json");
+    std::fs::write(&request, format!(r#"{{"history": [{{"itemId": {:?}, "scene": {:?}, "time": 1}}], "k": 3}}"#, catalog.items[0].id, catalog.scenes[catalog.items[0].scene as usize])).unwrap();
+    let (e, r) = (export.to_str().unwrap(), request.to_str().unwrap());
+    let ranked = scenerec(&["rank", "--model", e, "--request", r]);
+    assert!(ranked.status.success(), "{}", text(&ranked));
+    let huge = scenerec(&["rank", "--model", e, "--request", r, "--repeat", "18446744073709551615"]);
+    assert!(!huge.status.success() && text(&huge).contains("--repeat is 18446744073709551615; at most"), "{}", text(&huge));
+
     let bad_scene = scenerec(&["recommend", "--data", d, "--config", c, "--weights", w, "--scene", "Westerns"]);
     assert!(!bad_scene.status.success() && text(&bad_scene).contains("unknown scene `Westerns`"), "{}", text(&bad_scene));
     std::fs::write(root.join("cut.weights"), &std::fs::read(&weights).unwrap()[..100]).unwrap();

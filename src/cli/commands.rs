@@ -255,6 +255,11 @@ fn default_k() -> usize {
 /// benchmark warms up its side) and the median time per ranking is printed to stderr as
 /// `rank_ms <median>` (the native reference of the browser benchmark).
 pub fn rank(model_dir: &Path, request: &Path, repeat: usize) -> Result<()> {
+    /// Enough rankings for a stable median; the bound keeps a typo from asking for 10^18.
+    const MAX_REPEAT: usize = 100_000;
+    if repeat > MAX_REPEAT {
+        return Err(Error::Input(format!("--repeat is {repeat}; at most {MAX_REPEAT}")));
+    }
     let read = |name: &str| std::fs::read(model_dir.join(name)).map_err(|e| Error::io(model_dir.join(name), e));
     let text = std::fs::read_to_string(request).map_err(|e| Error::io(request, e))?;
     let req: RankRequest = serde_json::from_str(&text).map_err(|e| Error::Input(format!("{}: {e}", request.display())))?;

@@ -1,15 +1,19 @@
-// The soak benchmark: one Recommender (the default model, CPU wasm) in headless Chromium answers
-// 10,000 recommend calls, then runs 30 fine-tunes; the engine's wasm memory and the renderer's
-// resident memory are read at the start, after 1k, 5k and 10k calls and after the fine-tunes,
-// and the time per call is reported per block of 1,000. Prints the figures and writes the
-// "soak" section of bench/results/robustness.json.
+// The browser half of the robustness results, in headless Chromium:
+// - "browser": 500 mutated model files (runs/fuzz-browser-bench) and 500 randomly odd calls
+//   through the npm package (robustness.mjs), each rejected with an Error or answered sanely;
+// - "soak": one Recommender (the default model, CPU wasm) answers 10,000 recommend calls, then
+//   runs 30 fine-tunes; the engine's wasm memory and the renderer's resident memory are read at
+//   the start, after 1k, 5k and 10k calls and after the fine-tunes, and the time per call is
+//   reported per block of 1,000.
+// Prints the figures and writes both sections of bench/results/robustness.json.
 //
-// Run through scripts/bench-soak.sh, which builds pkg/ and exports the model this loads.
+// Run through scripts/bench-robustness.sh, which builds pkg/ and writes the files this loads.
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "../serve.mjs";
 import { launch } from "./browser.mjs";
+import { loadMutatedFiles, oddCalls } from "./robustness.mjs";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const MODEL = "runs/browser-model";
@@ -17,6 +21,11 @@ const CALLS = 10_000;
 const BLOCK = 1_000;
 const SAMPLES = [0, 1_000, 5_000, 10_000];
 const FINE_TUNES = 30;
+const FILES = "runs/fuzz-browser-bench";
+const ODD_CALLS = 500;
+
+/** A tally of robustness.mjs in the results file's terms. */
+const counts = ({ inputs, rejected, accepted, insane, notErrors }) => ({ inputs, rejected, accepted, insane: insane.length, not_errors: notErrors.length });
 
 /** Resident memory of Chromium's renderer processes (the page and its worker), in MB. */
 function rendererRssMb() {
@@ -39,6 +48,15 @@ const browser = await launch();
 try {
   const page = await browser.newPage({ bypassCSP: true });
   await page.goto(`${server.url}/www/tests/blank.html`);
+  const names = readdirSync(join(ROOT, FILES)).filter((f) => f.startsWith("mutated-"));
+  const loads = await loadMutatedFiles(page, `/${FILES}/`, names);
+  const calls = await oddCalls(page, `/${FILES}/`, ODD_CALLS);
+  const browserResults = {
+    loads: { ...counts(loads), trap_unrecovered: loads.afterwards === 5 ? 0 : 1 },
+    calls: { ...counts(calls), trap_unrecovered: calls.afterwards === 5 ? 0 : 1 },
+    command: "scripts/bench-robustness.sh",
+  };
+  console.log(JSON.stringify(browserResults, null, 2));
   await page.evaluate(async (model) => {
     const { Recommender } = await import("/pkg/index.js");
     globalThis.rec = await Recommender.load({ model, device: "cpu" });
@@ -85,11 +103,12 @@ try {
     ms_per_call_by_1k: msPerCall,
     growth_1k_to_10k_percent: { wasm_memory: growth(wasm), renderer_rss: growth(rss) },
     fine_tunes: { runs: FINE_TUNES, seconds: fineTuneSeconds, wasm_memory_bytes_after: wasm.at(-1), renderer_rss_mb_after: rss.at(-1) },
-    command: "scripts/bench-soak.sh",
+    command: "scripts/bench-robustness.sh",
   };
   console.log(JSON.stringify(soak, null, 2));
   const path = join(ROOT, "bench/results/robustness.json");
   const results = JSON.parse(readFileSync(path, "utf8"));
+  results.browser = browserResults;
   results.soak = soak;
   writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
 } finally {
