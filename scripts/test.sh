@@ -14,5 +14,5 @@ scripts/build-wasm.sh
 scripts/build-demo.sh
 # The package tests rank with the shipped default model, exported as the browser loads it.
 "$SCENEREC_BIN" export --data data/ml-1m --config configs/default.json --weights models/default.weights --out runs/browser-model
-(cd www && node --test --test-concurrency=1 tests/package.test.mjs tests/storage.test.mjs tests/demo.test.mjs tests/apps.test.mjs tests/robustness.test.mjs)
+(cd www && node --test --test-concurrency=1 tests/package.test.mjs tests/storage.test.mjs tests/demo.test.mjs tests/apps.test.mjs tests/robustness.test.mjs tests/cache.test.mjs)
 echo "demo screenshots: runs/test-output/demo-desktop.png, runs/test-output/demo-phone.png"

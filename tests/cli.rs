@@ -69,6 +69,14 @@ fn train_eval_export_recommend() {
     let lm = std::fs::metadata(export.join("item_text.f32")).unwrap().len() as usize;
     assert_eq!(lm, catalog.len() * 384 * 4);
     assert_eq!(std::fs::read(export.join("model.weights")).unwrap(), std::fs::read(&weights).unwrap());
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(export.join("manifest.json")).unwrap()).unwrap();
+    for name in ["model.weights", "catalog.json", "item_text.f32"] {
+        use sha2::Digest;
+        let bytes = std::fs::read(export.join(name)).unwrap();
+        let hex: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(manifest["files"][name]["sha256"], hex.as_str(), "{name}");
+        assert_eq!(manifest["files"][name]["bytes"], bytes.len(), "{name}");
+    }
     let popularity: serde_json::Value = serde_json::from_slice(&std::fs::read(export.join("popularity.json")).unwrap()).unwrap();
     let counts: Vec<u64> = popularity["counts"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).collect();
     assert_eq!(counts.len(), catalog.len());

@@ -177,9 +177,7 @@ pub fn export(data: &Path, weights: &Path, config: Option<&Path>, out: &Path) ->
     let Loaded { prepared, bytes, .. } = load_trained(data, weights, config)?;
     let catalog = &prepared.data.catalog;
     let lm: Vec<u8> = prepared.lm.iter().flat_map(|x| x.to_le_bytes()).collect();
-    write(&out.join("model.weights"), &bytes)?;
-    write(&out.join("catalog.json"), catalog.to_json())?;
-    write(&out.join("item_text.f32"), &lm)?;
+    write_model_dir(out, &bytes, &catalog.to_json(), &lm)?;
     write(&out.join("popularity.json"), popularity_json(&prepared.data))?;
     eprintln!(
         "exported to {}: model.weights ({} KB), catalog.json ({} items, {} scenes), item_text.f32 ({} KB), popularity.json",
@@ -190,6 +188,23 @@ pub fn export(data: &Path, weights: &Path, config: Option<&Path>, out: &Path) ->
         lm.len() / 1024
     );
     Ok(())
+}
+
+/// The files the browser loads — `model.weights`, `catalog.json`, `item_text.f32` — and
+/// `manifest.json` naming each one's SHA-256 and size: the package keeps the files in the
+/// browser's Cache Storage under those hashes, so a revisit loads from the device (offline
+/// too), a new version is fetched only for the files that changed, and a download that does not
+/// match its hash is refused.
+fn write_model_dir(out: &Path, weights: &[u8], catalog: &str, item_text: &[u8]) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    let files = [("model.weights", weights), ("catalog.json", catalog.as_bytes()), ("item_text.f32", item_text)];
+    let mut manifest = serde_json::Map::new();
+    for (name, bytes) in files {
+        write(&out.join(name), bytes)?;
+        let sha256: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        manifest.insert(name.into(), serde_json::json!({ "sha256": sha256, "bytes": bytes.len() }));
+    }
+    write(&out.join("manifest.json"), serde_json::json!({ "format": 1, "files": manifest }).to_string())
 }
 
 /// Interactions per item (catalogue order) in the prepared logs, as `{"counts": [..]}`: what a
@@ -364,9 +379,7 @@ pub fn synth(items: usize, seed: u64, out: &Path) -> Result<()> {
         lm.extend(v.into_iter().map(|x| x / norm));
     }
     let weights = block_on(store::save(&model, &config, &catalog.fingerprint(), "synthetic"))?;
-    write(&out.join("model.weights"), &weights)?;
-    write(&out.join("catalog.json"), catalog.to_json())?;
-    write(&out.join("item_text.f32"), lm.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())?;
+    write_model_dir(out, &weights, &catalog.to_json(), &lm.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())?;
     eprintln!("synthetic model with {items} items written to {}", out.display());
     Ok(())
 }

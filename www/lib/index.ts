@@ -12,6 +12,7 @@
  */
 
 import { CatalogIndex, historyBuffers, type RankedIndices } from "./encode.js";
+import { directory, resolveFiles } from "./files.js";
 import { spawnWorker, workerFailure } from "./spawn.js";
 import type { Call, LoadArgs, Reply } from "./protocol.js";
 import type {
@@ -22,7 +23,6 @@ import type {
   HistoryEvent,
   LoadOptions,
   ModelFiles,
-  ProgressEvent,
   Recommendation,
   RecommendOptions,
 } from "./types.js";
@@ -122,54 +122,6 @@ class WorkerClient {
     this.worker.terminate();
     this.failAll(new Error(why));
   }
-}
-
-async function fetchBytes(url: URL, onProgress?: (e: ProgressEvent) => void): Promise<Uint8Array> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${response.status}`);
-  const total = Number(response.headers.get("content-length")) || null;
-  const file = url.pathname.split("/").pop() ?? url.href;
-  if (!response.body) return new Uint8Array(await response.arrayBuffer());
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.length;
-    onProgress?.({ status: "download", file, loaded, total });
-  }
-  const out = new Uint8Array(loaded);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
-/** `url` as a directory (with a trailing slash), so files resolve inside it. */
-const directory = (url: string | URL) => (url.toString().endsWith("/") ? url.toString() : `${url}/`);
-
-/** The model's own files, fetched or given (personal `options.weights` are the caller's to apply). */
-async function resolveFiles(options: LoadOptions): Promise<ModelFiles> {
-  const m = options.model;
-  let files: ModelFiles;
-  if (typeof m === "string" || m instanceof URL) {
-    const base = new URL(directory(m), globalThis.location?.href);
-    const [weights, catalog, itemText] = await Promise.all([
-      fetchBytes(new URL("model.weights", base), options.onProgress),
-      fetchBytes(new URL("catalog.json", base), options.onProgress),
-      fetchBytes(new URL("item_text.f32", base), options.onProgress),
-    ]);
-    files = { weights, catalog: new TextDecoder().decode(catalog), itemText };
-  } else if (m && m.weights instanceof Uint8Array && typeof m.catalog === "string" && m.itemText instanceof Uint8Array) {
-    files = m;
-  } else {
-    throw new Error("model must be a URL of an exported model directory or {weights, catalog, itemText}");
-  }
-  return files;
 }
 
 /** Whether a real (not software-fallback) WebGPU adapter exists. */

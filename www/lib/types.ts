@@ -47,6 +47,8 @@ export type Backend = "webgpu" | "cpu";
 /** Progress events, keyed on `status`. */
 export type ProgressEvent =
   | { status: "download"; file: string; loaded: number; total: number | null }
+  /** Where a model file came from; `stored: false` with `error` when it could not be kept on the device. */
+  | { status: "cache"; file: string; from: "device" | "network"; stored?: boolean; error?: string }
   | { status: "init"; backend: Backend }
   | { status: "measure"; backend: Backend; ms: number }
   | { status: "ready"; backend: Backend; reason: string };
@@ -65,6 +67,11 @@ export interface LoadOptions {
    * `blob:` and that origin.
    */
   assetBase?: string | URL;
+  /**
+   * Keep the model's files on the device (Cache Storage, keyed by the hashes in the export's
+   * manifest.json), so revisits load from it and work offline (default true).
+   */
+  cache?: boolean;
 }
 
 export interface RecommendOptions {

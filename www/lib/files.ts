@@ -1,0 +1,146 @@
+/**
+ * Where a model's files come from: the network, or the device.
+ *
+ * `scenerec export` writes `manifest.json` beside the model files, naming each one's SHA-256.
+ * With it, the files are kept in Cache Storage under those hashes:
+ * - a revisit loads them from the device, and so does a visit while offline (the last
+ *   manifest is kept too);
+ * - a new model version downloads only the files whose hash changed, and replaces the old one
+ *   atomically: the new manifest is stored only once every file it names is, and only then are
+ *   the old version's files deleted, so a visit cut short leaves the old version whole;
+ * - a download, or a cache entry, that does not match its hash is never used;
+ * - a full disk (or any other failure to store) is reported through `onProgress` and the load
+ *   goes on from the network.
+ * Without a manifest (an older export), without Cache Storage (a page that is not a secure
+ * context) or with `cache: false`, the files are fetched as they are.
+ */
+
+import type { LoadOptions, ModelFiles, ProgressEvent } from "./types.js";
+
+const CACHE = "scenerec-models-v1";
+const FILES = ["model.weights", "catalog.json", "item_text.f32"] as const;
+type Name = (typeof FILES)[number];
+
+interface Manifest {
+  files: Record<Name, { sha256: string; bytes: number }>;
+}
+
+/** `url` as a directory (with a trailing slash), so files resolve inside it. */
+export const directory = (url: string | URL) => (url.toString().endsWith("/") ? url.toString() : `${url}/`);
+
+/** The model's own files, fetched or given (personal `options.weights` are the caller's to apply). */
+export async function resolveFiles(options: LoadOptions): Promise<ModelFiles> {
+  const m = options.model;
+  if (typeof m === "string" || m instanceof URL) {
+    const [weights, catalog, itemText] = await fromDirectory(new URL(directory(m), globalThis.location?.href), options);
+    return { weights, catalog: new TextDecoder().decode(catalog), itemText };
+  }
+  if (m && m.weights instanceof Uint8Array && typeof m.catalog === "string" && m.itemText instanceof Uint8Array) return m;
+  throw new Error("model must be a URL of an exported model directory or {weights, catalog, itemText}");
+}
+
+/** `response` if it is a success, else an error naming `url`. */
+function ok(response: Response, url: URL): Response {
+  if (!response.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${response.status}`);
+  return response;
+}
+
+async function fetchBytes(url: URL, onProgress?: (e: ProgressEvent) => void): Promise<Uint8Array> {
+  const response = ok(await fetch(url), url);
+  const total = Number(response.headers.get("content-length")) || null;
+  const file = url.pathname.split("/").pop() ?? url.href;
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer());
+    chunks.push(value);
+    loaded += value.length;
+    onProgress?.({ status: "download", file, loaded, total });
+  }
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The site's model cache, or `null` where there is none (or caching is off). */
+async function openCache(options: LoadOptions): Promise<Cache | null> {
+  if (options.cache === false || !globalThis.caches || !globalThis.crypto?.subtle) return null;
+  return caches.open(CACHE).catch(() => null);
+}
+
+function parseManifest(value: any, url: URL): Manifest {
+  const bad = FILES.find((name) => !/^[0-9a-f]{64}$/.test(value?.files?.[name]?.sha256));
+  if (bad) throw new Error(`${url.href} names no SHA-256 for ${bad}`);
+  return value;
+}
+
+/** The manifest from the network; offline, the last one stored; `null` if the export has none. */
+async function manifestOf(url: URL, cache: Cache | null): Promise<Manifest | null> {
+  let response: Response;
+  try {
+    response = await fetch(url, { cache: "no-cache" });
+  } catch (offline) {
+    const stored = await cache?.match(url.href);
+    if (!stored) throw offline;
+    return parseManifest(await stored.json(), url);
+  }
+  return response.status === 404 ? null : parseManifest(await ok(response, url).json(), url);
+}
+
+/** Stores `bytes` under `key`; returns why it could not, or `null`. */
+async function store(cache: Cache, key: string, bytes: Uint8Array): Promise<string | null> {
+  try {
+    await cache.put(key, new Response(bytes as BodyInit));
+    return null;
+  } catch (e: any) {
+    return e?.name === "QuotaExceededError" ? "the storage quota for this site is used up: the model is downloaded again next time" : `${e?.message ?? e}`;
+  }
+}
+
+/** The model files in `FILES` order. */
+async function fromDirectory(base: URL, options: LoadOptions): Promise<Uint8Array[]> {
+  const progress = options.onProgress ?? (() => {});
+  const cache = await openCache(options);
+  const manifestUrl = new URL("manifest.json", base);
+  const manifest = await manifestOf(manifestUrl, cache);
+  if (!manifest) return Promise.all(FILES.map((name) => fetchBytes(new URL(name, base), progress)));
+  const keys = FILES.map((name) => new URL(`${name}?sha256=${manifest.files[name].sha256}`, base).href);
+  let allStored = cache !== null;
+  const got = await Promise.all(
+    FILES.map(async (name, i) => {
+      const want = manifest.files[name].sha256;
+      const hit = await cache?.match(keys[i]);
+      if (hit) {
+        const bytes = new Uint8Array(await hit.arrayBuffer());
+        if ((await sha256(bytes)) === want) {
+          progress({ status: "cache", file: name, from: "device" });
+          return bytes;
+        }
+        await cache?.delete(keys[i]); // damaged on the device: fetch it again
+      }
+      const url = new URL(name, base);
+      const bytes = await fetchBytes(url, progress);
+      if (globalThis.crypto?.subtle && (await sha256(bytes)) !== want) {
+        throw new Error(`${url.href} does not match manifest.json (SHA-256 ${want})`);
+      }
+      if (!cache) return bytes;
+      const failed = await store(cache, keys[i], bytes);
+      if (failed) allStored = false;
+      progress({ status: "cache", file: name, from: "network", stored: !failed, ...(failed ? { error: failed } : {}) });
+      return bytes;
+    }),
+  );
+  if (cache && allStored && (await store(cache, manifestUrl.href, new TextEncoder().encode(JSON.stringify(manifest)))) === null) {
+    // The new version is complete on the device: drop the files of any other version here.
+    for (const request of await cache.keys()) {
+      const url = new URL(request.url);
+      if (url.href.startsWith(base.href) && url.searchParams.has("sha256") && !keys.includes(url.href)) await cache.delete(request);
+    }
+  }
+  return got;
+}
