@@ -54,12 +54,13 @@ async function measure(page, device, repeat, rank) {
       const { Recommender } = await import("/pkg/index.js");
       const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
       const out = {};
-      // Load: the first load compiles the wasm; report the median of the loads after it.
+      // Load: the first load compiles the wasm; report the median of the loads after it, each
+      // fetching the files (not from the model cache, which would make the later loads cheaper).
       const loads = [];
       let rec;
       for (let i = 0; i < 4; i++) {
         const t0 = performance.now();
-        const r = await Recommender.load({ model: "/runs/browser-model/", device });
+        const r = await Recommender.load({ model: "/runs/browser-model/", device, cache: false });
         loads.push(performance.now() - t0);
         if (rec) await rec.dispose();
         rec = r;
