@@ -60,7 +60,10 @@ async function fineTune(id: number, args: any) {
       if (done) break;
     }
   } catch (e) {
-    engine.fineTuneCancel();
+    // After a trap the engine may refuse even this; the trap is what the page must hear of.
+    try {
+      engine.fineTuneCancel();
+    } catch {}
     throw e;
   }
   engine.fineTuneCommit();

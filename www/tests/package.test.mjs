@@ -164,6 +164,10 @@ test("cpu: every bad input rejects with an Error and the next call works", async
     });
     out.trap = await attempt(() => rec.trapForTests());
     out.okAfterTrap = await ok();
+    // A trap in the middle of a fine-tune: the fine-tune rejects saying what happened.
+    out.trapMidTune = await attempt(() =>
+      rec.fineTune({ history, steps: 200, onProgress: (p) => p.step === 2 && rec.trapForTests().catch(() => {}) }));
+    out.okAfterTrapMidTune = await ok();
     // A worker terminated from outside (as a browser may): the watchdog notices, the call
     // rejects, and the next call runs on a fresh worker.
     out.killed = await attempt(() => {
@@ -205,6 +209,9 @@ test("cpu: every bad input rejects with an Error and the next call works", async
   assert.match(results.truncated, /truncated|catalogue/);
   assert.match(results.mismatched, /shape mismatch|catalogue|item text/);
   assert.match(results.trap, /unreachable|RuntimeError/);
+  assert.match(results.trapMidTune, /failed and was replaced|unreachable|RuntimeError/);
+  assert.doesNotMatch(results.trapMidTune, /disposed/);
+  assert.equal(results.okAfterTrapMidTune, 3);
   assert.match(results.killed, /did not answer for 15 s/);
   assert.equal(results.okAfterKill, 3);
   assert.match(results.personalTrap, /now uses the shared model/);
