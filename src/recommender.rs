@@ -117,8 +117,8 @@ impl Recommender {
                 )));
             }
         };
-        let (header, _) = store::read_header(weights)?;
-        let expected = ModelConfig { lm_dim, ..header.model.clone().for_catalog(&catalog) };
+        // The shapes the weights must have (load compares items, scenes, genres and text width).
+        let expected = ModelConfig { lm_dim, ..ModelConfig::default() }.for_catalog(&catalog);
         let (model, header) = store::load(weights, device, Some((&expected, &catalog.fingerprint())))?;
         let lm: Vec<f32> = item_text.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         Self::new(model, header, catalog, &lm, device).await

@@ -2,9 +2,10 @@
 //! aborted or answered nonsense, and must now be an error naming what is wrong. Files are
 //! crafted the way an attacker would: edited and then re-signed, so the checksum holds.
 
-use burn::tensor::{Bytes, DType};
+use burn::tensor::DType;
 use scenerec::backend::{BackendKind, block_on, device};
 use scenerec::data::{Catalog, Item};
+use scenerec::fuzz::mutate::{PlainTensor, with_tensors};
 use scenerec::model::{ModelConfig, SceneRec};
 use scenerec::recommender::{HistoryEvent, Recommender};
 use scenerec::store;
@@ -57,23 +58,9 @@ fn edit_header(bytes: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u
 }
 
 /// The file with its tensors edited (name, dtype, shape, bytes) and re-signed.
-fn edit_tensors(bytes: &[u8], edit: impl FnOnce(&mut Vec<(String, DType, Vec<usize>, Vec<u8>)>)) -> Vec<u8> {
-    let (header, payload) = parts(bytes);
-    let tensors = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(payload)).unwrap().into_tensors().unwrap();
-    let mut plain: Vec<_> = tensors
-        .into_iter()
-        .map(|t| {
-            let (name, dtype, shape, _, bytes) = t.into_parts().unwrap();
-            (name, dtype, shape.to_vec(), bytes.to_vec())
-        })
-        .collect();
-    edit(&mut plain);
-    let tensors = plain
-        .into_iter()
-        .map(|(name, dtype, shape, bytes)| burn_pack::Tensor::new(name, dtype, shape, None, Bytes::from_bytes_vec(bytes)))
-        .collect();
-    let payload = burn_pack::Writer::new(tensors).into_bytes().unwrap();
-    let mut header = header;
+fn edit_tensors(bytes: &[u8], edit: impl FnOnce(&mut Vec<PlainTensor>)) -> Vec<u8> {
+    let (mut header, payload) = parts(bytes);
+    let payload = with_tensors(&payload, edit).unwrap();
     header["payload_len"] = payload.len().into();
     signed(header, &payload)
 }

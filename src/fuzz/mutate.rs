@@ -117,19 +117,36 @@ pub fn weights(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
     }
 }
 
-/// A burnpack payload with one tensor edited: another dtype, shape (wrapping sizes too), name
-/// or length, an odd value planted, or a tensor dropped or doubled.
-fn tensors(payload: &[u8], rng: &mut Rng) -> Vec<u8> {
-    let Ok(list) = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(payload.to_vec())).and_then(|r| r.into_tensors()) else {
-        return payload.to_vec();
-    };
-    let mut list: Vec<(String, DType, Vec<usize>, Vec<u8>)> = list
+/// A burnpack tensor in plain parts: name, dtype, shape, little-endian bytes.
+pub type PlainTensor = (String, DType, Vec<usize>, Vec<u8>);
+
+/// The burnpack `payload` with its tensors edited by `edit` and encoded again (parameter ids
+/// dropped); `None` if the payload does not decode or the edited tensors do not encode. How the
+/// fuzzer and the crafted-file tests make tensors a checksum alone would not catch.
+pub fn with_tensors(payload: &[u8], edit: impl FnOnce(&mut Vec<PlainTensor>)) -> Option<Vec<u8>> {
+    let tensors = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(payload.to_vec())).and_then(|r| r.into_tensors()).ok()?;
+    let mut plain: Vec<PlainTensor> = tensors
         .into_iter()
         .filter_map(|t| t.into_parts().ok())
         .map(|(name, dtype, shape, _, bytes)| (name, dtype, shape.to_vec(), bytes.to_vec()))
         .collect();
+    edit(&mut plain);
+    let tensors = plain
+        .into_iter()
+        .map(|(name, dtype, shape, bytes)| burn_pack::Tensor::new(name, dtype, shape, None, Bytes::from_bytes_vec(bytes)))
+        .collect();
+    burn_pack::Writer::new(tensors).into_bytes().map(|b| b.to_vec()).ok()
+}
+
+/// A burnpack payload with one tensor edited: another dtype, shape (wrapping sizes too), name
+/// or length, an odd value planted, or a tensor dropped or doubled.
+fn tensors(payload: &[u8], rng: &mut Rng) -> Vec<u8> {
+    with_tensors(payload, |list| edit_one(list, rng)).unwrap_or_else(|| payload.to_vec())
+}
+
+fn edit_one(list: &mut Vec<PlainTensor>, rng: &mut Rng) {
     if list.is_empty() {
-        return payload.to_vec();
+        return;
     }
     let i = rng.below(list.len());
     match rng.below(6) {
@@ -163,11 +180,6 @@ fn tensors(payload: &[u8], rng: &mut Rng) -> Vec<u8> {
             }
         }
     }
-    let list = list
-        .into_iter()
-        .map(|(name, dtype, shape, bytes)| burn_pack::Tensor::new(name, dtype, shape, None, Bytes::from_bytes_vec(bytes)))
-        .collect();
-    burn_pack::Writer::new(list).into_bytes().map(|b| b.to_vec()).unwrap_or_else(|_| payload.to_vec())
 }
 
 /// History columns as a page could send them: any lengths, indices, codes and times.
