@@ -18,6 +18,8 @@ pub enum Error {
     Input(String),
     #[error("weights file: {0}")]
     Weights(String),
+    #[error("item vectors file: {0}")]
+    Vectors(String),
     #[error("config: {0}")]
     Config(String),
     #[error("tensor backend: {0}")]

@@ -11,6 +11,7 @@
 //! - [`eval`]: the full-ranking evaluation in three tracks that produces those metrics per scene.
 //! - [`peers`]: the baselines the benchmark compares with (popularity, Markov, ItemKNN, SASRec).
 //! - [`store`]: versioned, validated weights files.
+//! - [`vectors`]: the quantised item vectors a browser export ranks from.
 //! - [`recommender`]: the on-device recommender the browser runs (rank, fine-tune, export).
 //! - [`fine_tune`]: on-device fine-tuning of one user's copy of the model.
 //! - [`embed`]: language-model text embeddings of items (native only).
@@ -31,6 +32,7 @@ pub mod recommender;
 pub mod rng;
 pub mod store;
 pub mod train;
+pub mod vectors;
 
 
 #[cfg(feature = "embed")]

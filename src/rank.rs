@@ -10,6 +10,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use crate::backend::read_f32;
 use crate::data::Event;
 use crate::model::{HistoryBatch, ItemTable, SceneRec};
+use crate::vectors::ItemVectors;
 use crate::{Error, Result};
 
 /// The ranking of the catalogue for one query.
@@ -143,27 +144,44 @@ pub async fn rank_batch(
         .enumerate()
         .map(|(q, row)| Ranking::from_scores(row.to_vec(), |i| excluded(q, i), rerank))
         .collect();
+    let rows = |items: Vec<i64>| {
+        let k = items.len();
+        table.vectors.clone().select(0, Tensor::<1, Int>::from_data(TensorData::new(items, [k]), &device))
+    };
+    rerank_heads(model, users, scene_t, &mut rankings, rows).await?;
+    Ok(rankings)
+}
+
+/// Re-orders each ranking's head by the fusion head's scores (nothing to do without a head, as
+/// in the SASRec peer, whose retrieval order is final). `users`: `[b, dim]`, one per ranking;
+/// `rows(items)` gives the item vectors of `items` as `[items.len(), dim]`.
+pub async fn rerank_heads(
+    model: &SceneRec,
+    users: Tensor<2>,
+    scenes: Tensor<1, Int>,
+    rankings: &mut [Ranking],
+    rows: impl FnOnce(Vec<i64>) -> Tensor<2>,
+) -> Result<()> {
     // Each query's head, padded with item 0 to the longest head (padding logits are unused).
     let r = rankings.iter().map(|q| q.head.len()).max().unwrap_or(0);
     if r == 0 || model.head.is_none() {
-        // Nothing to re-rank, or no fusion head (the SASRec peer): the retrieval order is final.
-        return Ok(rankings);
+        return Ok(());
     }
+    let b = rankings.len();
     let items: Vec<i64> = rankings
         .iter()
         .flat_map(|q| (0..r).map(move |j| q.head.get(j).map_or(0, |&(i, _)| i as i64)))
         .collect();
-    let items = Tensor::<1, Int>::from_data(TensorData::new(items, [b * r]), &device);
     let dim = users.dims()[1];
-    let candidates = table.vectors.clone().select(0, items).reshape([b, r, dim]);
-    let logits = finite(read_f32(model.fuse_candidates(users, candidates, scene_t)).await?)?;
+    let candidates = rows(items).reshape([b, r, dim]);
+    let logits = finite(read_f32(model.fuse_candidates(users, candidates, scenes)).await?)?;
     for (q, ranking) in rankings.iter_mut().enumerate() {
         for (j, entry) in ranking.head.iter_mut().enumerate() {
             entry.1 = logits[q * r + j];
         }
         ranking.head.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     }
-    Ok(rankings)
+    Ok(())
 }
 
 /// `scores` if every one is finite: a NaN or infinite score means the weights or the inputs
@@ -182,26 +200,24 @@ pub fn finite(scores: Vec<f32>) -> Result<Vec<f32>> {
 /// item vector is most similar (cosine) to the item's, so the UI can say "because you watched
 /// X in <scene>".
 ///
-/// `table` is the host copy of the item table, row-major `[items, dim]`. The history vectors
-/// are normalised once for the whole list (the item's own norm does not change which event
-/// wins), so explaining a list costs one dot product per (item, event) pair.
-pub fn because<'a>(table: &[f32], dim: usize, history: &'a [Event], items: &[usize]) -> Vec<Option<&'a Event>> {
-    let row = |i: usize| &table[i * dim..(i + 1) * dim];
-    let mut units = Vec::with_capacity(history.len() * dim);
-    for e in history {
-        let v = row(e.item as usize);
-        let norm = dot(v, v).sqrt().max(1e-12);
-        units.extend(v.iter().map(|x| x / norm));
+/// The history vectors are normalised once for the whole list (the item's own norm does not
+/// change which event wins), so explaining a list costs one dot product per (item, event) pair.
+pub fn because<'a>(vectors: &ItemVectors, history: &'a [Event], items: &[usize]) -> Vec<Option<&'a Event>> {
+    let dim = vectors.dim();
+    let mut units = vectors.rows(history.iter().map(|e| e.item as usize));
+    for unit in units.chunks_mut(dim.max(1)) {
+        let norm = dot(unit, unit).sqrt().max(1e-12);
+        unit.iter_mut().for_each(|x| *x /= norm);
     }
     items
         .iter()
         .map(|&item| {
-            let target = row(item);
+            let target = vectors.rows([item]);
             history
                 .iter()
                 .zip(units.chunks_exact(dim.max(1)))
                 .filter(|(e, _)| e.item as usize != item)
-                .map(|(e, unit)| (dot(unit, target), e))
+                .map(|(e, unit)| (dot(unit, &target), e))
                 .max_by(|a, b| a.0.total_cmp(&b.0))
                 .map(|(_, e)| e)
         })
@@ -281,12 +297,12 @@ mod tests {
     #[test]
     fn because_picks_the_most_similar_history_item() {
         use crate::data::Action;
-        let table = vec![1.0, 0.0, 0.0, 1.0, 0.9, 0.1];
+        let table = ItemVectors::quantise(&[1.0, 0.0, 0.0, 1.0, 0.9, 0.1], 2);
         let ev = |item| Event { item, scene: 0, action: Action::Like, time: 0, rating: None };
         let history = [ev(0), ev(1)];
-        let picks = because(&table, 2, &history, &[2, 1, 0]);
+        let picks = because(&table, &history, &[2, 1, 0]);
         assert_eq!(picks.iter().map(|p| p.map(|e| e.item)).collect::<Vec<_>>(), vec![Some(0), Some(0), Some(1)]);
-        assert_eq!(because(&table, 2, &[], &[2]), vec![None]);
+        assert_eq!(because(&table, &[], &[2]), vec![None]);
     }
 
     #[test]

@@ -6,14 +6,17 @@
 //! Every input is validated and every failure is an [`Error`]; tensor reads are async
 //! ([`read_f32`]) because synchronous reads panic under WebGPU in wasm.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::read_f32;
 use crate::data::batch::history_batch;
 use crate::data::{Action, Catalog, Event};
 use crate::model::{ItemFeatures, ItemTable, ModelConfig, SceneIndex, SceneRec};
-use crate::rank::{Ranking, because, finite, rank_batch};
+use crate::data::catalog::Item;
+use crate::rank::{Ranking, because, finite, rerank_heads};
+use crate::rng::Rng;
+use crate::vectors::ItemVectors;
 use crate::store::{self, Header};
 pub use crate::fine_tune::FineTune;
 pub use crate::fine_tune::{FineTuneOptions, FineTuneReport};
@@ -86,51 +89,56 @@ pub struct Recommendation {
     pub because: Option<Because>,
 }
 
+/// An item added on the device ([`Recommender::add_items`]): a new product the pretrained
+/// model has never seen, ranked from its text embedding, genres and scene.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewItem {
+    pub id: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    pub scene: String,
+    #[serde(default)]
+    pub genres: Vec<String>,
+}
+
+/// Fine-tuning reads the item vectors of at most this many items: the user's own and a uniform
+/// sample of the rest (all of them in a smaller catalogue). Its softmax draws
+/// [`crate::fine_tune`]'s columns from them, so a uniform sample of a uniform sample keeps the
+/// same distribution, while a million-item catalogue is never dequantised whole (8 MB here
+/// instead of 256 MB at width 64).
+const FINE_TUNE_POOL: usize = 32_768;
+
 #[derive(Clone)]
 pub struct Recommender {
     catalog: Catalog,
     header: Header,
-    /// Inference copy of the model.
+    /// Inference copy of the model (without the item ID table when loaded from an export).
     model: SceneRec,
-    /// The item table (the item tower is not fine-tuned, so it never changes).
-    table: ItemTable,
-    host_table: Vec<f32>,
-    /// The items by home scene (fine-tuning's scene softmax reads it).
-    scenes: SceneIndex,
+    /// Every item's vector (the item tower's output; the tower is not fine-tuned, so they never
+    /// change), quantised: retrieval scores from it directly, and the encoder, the fusion head
+    /// and fine-tuning dequantise the rows they need.
+    vectors: ItemVectors,
     device: Device,
 }
 
 impl Recommender {
-    /// Loads exported weights, catalogue JSON and item text embeddings (`item_text.f32`).
-    pub async fn load(weights: &[u8], catalog_json: &str, item_text: &[u8], device: &Device) -> Result<Self> {
+    /// Loads an export: weights (the user-side layers; a full checkpoint works too), catalogue
+    /// JSON and the quantised item vectors ([`crate::vectors`]).
+    pub async fn load(weights: &[u8], catalog_json: &str, item_vectors: &[u8], device: &Device) -> Result<Self> {
         let catalog = Catalog::from_json(catalog_json)?;
-        // The text width comes from the text file and the catalogue, so the weights' own claim
-        // is checked against something they do not control.
-        let row = catalog.len().checked_mul(4).filter(|&r| r > 0);
-        let lm_dim = match row {
-            Some(r) if item_text.len().is_multiple_of(r) => item_text.len() / r,
-            _ => {
-                return Err(Error::Input(format!(
-                    "item text embeddings: {} bytes is not a whole number of f32 rows for {} items",
-                    item_text.len(),
-                    catalog.len()
-                )));
-            }
-        };
-        // The shapes the weights must have (load compares items, scenes, genres and text width).
-        let expected = ModelConfig { lm_dim, ..ModelConfig::default() }.for_catalog(&catalog);
-        let (model, header) = store::load(weights, device, Some((&expected, &catalog.fingerprint())))?;
-        let lm: Vec<f32> = item_text.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-        Self::new(model, header, catalog, &lm, device).await
+        let fingerprint = catalog.fingerprint();
+        let (model, header) = store::load_for_catalog(weights, device, &catalog, &fingerprint)?;
+        let vectors = ItemVectors::from_bytes(item_vectors, catalog.len(), header.model.dim, &fingerprint)?;
+        Ok(Recommender { catalog, header, model, vectors, device: device.clone() })
     }
 
-    /// A recommender over an already loaded model; `lm` is row-major `[items, lm_dim]`.
+    /// A recommender over an already loaded model with its ID table; `lm` is row-major
+    /// `[items, lm_dim]`. Its item vectors are quantised as an export's are, so it ranks as the
+    /// browser does.
     pub async fn new(model: SceneRec, header: Header, catalog: Catalog, lm: &[f32], device: &Device) -> Result<Self> {
-        let features = ItemFeatures::new(&catalog, lm, header.model.lm_dim, &vec![true; catalog.len()], device)?;
-        let table = model.item_table(&features, None);
-        let host_table = read_f32(table.vectors.clone()).await?;
-        let scenes = features.scenes;
-        Ok(Recommender { catalog, header, model, table, host_table, scenes, device: device.clone() })
+        let vectors = item_vectors(&model, &header.model, &catalog, lm, device).await?;
+        Ok(Recommender { catalog, header, model, vectors, device: device.clone() })
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -260,7 +268,7 @@ impl Recommender {
         };
         let top = self.ranking(events, scene, exclude, rerank).await?.top(k);
         let items: Vec<usize> = top.iter().map(|&(i, _)| i).collect();
-        let reasons = because(&self.host_table, self.header.model.dim, events, &items);
+        let reasons = because(&self.vectors, events, &items);
         Ok(top
             .into_iter()
             .zip(reasons)
@@ -285,9 +293,30 @@ impl Recommender {
                 excluded[i] |= item.scene != query;
             }
         }
-        let batch = history_batch(&[events], self.catalog.len(), self.header.model.max_len, &self.device);
-        let mut rankings = rank_batch(&self.model, &self.table, &batch, &[query], |_, i| excluded[i], rerank).await?;
-        rankings.pop().ok_or_else(|| Error::Backend("ranking returned no result".into()))
+        let (user, scene_t) = self.user_vector(events, query);
+        let scores = finite(self.vectors.scores(&read_f32(user.clone()).await?))?;
+        let mut rankings = [Ranking::from_scores(scores, |i| excluded[i], rerank)];
+        rerank_heads(&self.model, user, scene_t, &mut rankings, |items| self.rows(items.into_iter().map(|i| i as usize))).await?;
+        let [ranking] = rankings;
+        Ok(ranking)
+    }
+
+    /// `[1, dim]` interest vector of a history for query scene `query`, with the query as a tensor.
+    /// The encoder reads only the history's own item vectors: a small table of them, with the
+    /// events renumbered into it.
+    fn user_vector(&self, events: &[Event], query: u16) -> (Tensor<2>, Tensor<1, Int>) {
+        let (items, local) = renumber(events);
+        let table = ItemTable::new(self.rows(items));
+        let batch = history_batch(&[&local], table.len(), self.header.model.max_len, &self.device);
+        let scene_t = Tensor::from_data(TensorData::new(vec![query as i64], [1]), &self.device);
+        (self.model.user_vectors(&table, &batch, scene_t.clone()), scene_t)
+    }
+
+    /// Dequantised vectors of `items` as `[items, dim]` on the device.
+    fn rows(&self, items: impl IntoIterator<Item = usize>) -> Tensor<2> {
+        let values = self.vectors.rows(items);
+        let dim = self.vectors.dim();
+        Tensor::from_data(TensorData::new(values.clone(), [values.len() / dim.max(1), dim]), &self.device)
     }
 
     /// Scores of `items` for this history in `scene` (`None`: "any scene"), as ranking scores them.
@@ -312,14 +341,11 @@ impl Recommender {
         if idx.is_empty() {
             return Ok(Vec::new());
         }
-        let batch = history_batch(&[events], self.catalog.len(), self.header.model.max_len, &self.device);
-        let scene_t = Tensor::from_data(TensorData::new(vec![s as i64], [1]), &self.device);
-        let user = self.model.user_vectors(&self.table, &batch, scene_t);
+        let (user, _) = self.user_vector(events, s);
         let m = idx.len();
         let rows = Tensor::from_data(TensorData::new(vec![0i64; m], [m]), &self.device);
         let scenes = Tensor::from_data(TensorData::new(vec![s as i64; m], [m]), &self.device);
-        let items_t = Tensor::from_data(TensorData::new(idx, [m]), &self.device);
-        let (users, items) = (user.select(0, rows), self.table.vectors.clone().select(0, items_t));
+        let (users, items) = (user.select(0, rows), self.rows(idx.iter().map(|&i| i as usize)));
         // The score ranking gives: the fusion head's when the model re-ranks with it, else
         // retrieval's dot product.
         let logits = if self.header.model.rerank > 0 {
@@ -363,8 +389,32 @@ impl Recommender {
     }
 
     /// [`begin_fine_tune`](Recommender::begin_fine_tune) on validated events.
+    ///
+    /// The run sees the item vectors of a pool of at most [`FINE_TUNE_POOL`] items (the history's
+    /// and a uniform sample of the rest), with the events renumbered into it.
     pub fn begin_fine_tune_events(&self, events: &[Event], opts: &FineTuneOptions) -> Result<FineTune> {
-        FineTune::begin(&self.model, &self.table, &self.scenes, &self.header.model, events, opts, &self.device)
+        opts.validate()?;
+        let n = self.catalog.len();
+        let (mut pool, local) = renumber(events);
+        if n <= FINE_TUNE_POOL {
+            // The whole catalogue: the history's items first, then the others in order.
+            let mut taken = vec![false; n];
+            pool.iter().for_each(|&i| taken[i] = true);
+            pool.extend((0..n).filter(|&i| !taken[i]));
+        } else {
+            let mut taken: std::collections::HashSet<usize> = pool.iter().copied().collect();
+            let mut rng = Rng::new(opts.seed ^ 0x5ce4_e5ec);
+            while pool.len() < FINE_TUNE_POOL {
+                let i = rng.below(n);
+                if taken.insert(i) {
+                    pool.push(i);
+                }
+            }
+        }
+        let homes = pool.iter().map(|&i| self.catalog.items[i].scene).collect();
+        let scenes = SceneIndex::from_homes(homes, self.catalog.scenes.len(), &self.device);
+        let table = ItemTable::new(self.rows(pool));
+        FineTune::begin(&self.model, &table, &scenes, &self.header.model, &local, opts, &self.device)
     }
 
     /// Makes a fine-tuning run's weights the ones this recommender ranks with.
@@ -372,9 +422,106 @@ impl Recommender {
         self.model = run.into_model();
     }
 
+    /// Adds new items to the catalogue (cold start on the device): each one's vector comes from
+    /// the item tower's text path, its text embedding (`text`, row-major `[items, lm_dim]`, from
+    /// the same language model the catalogue's were), genres and scene, as for an item never
+    /// seen in training. They rank at once in every later call. All or nothing: on an error
+    /// nothing is added.
+    pub async fn add_items(&mut self, items: &[NewItem], text: &[f32]) -> Result<()> {
+        let config = &self.header.model;
+        if !config.reads_text() {
+            return Err(Error::Input("this model has no text input, so it cannot rank new items".into()));
+        }
+        if items.is_empty() {
+            return Err(Error::Input("no items to add".into()));
+        }
+        if text.len() != items.len().saturating_mul(config.lm_dim) {
+            return Err(Error::Input(format!(
+                "{} text embedding values for {} items; each item needs {} (the model's text width)",
+                text.len(),
+                items.len(),
+                config.lm_dim
+            )));
+        }
+        let mut added = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let genres = item
+                .genres
+                .iter()
+                .map(|g| {
+                    let known = self.catalog.genres.iter().position(|x| x == g);
+                    known.map(|p| p as u16).ok_or_else(|| {
+                        Error::Input(format!("items[{i}]: unknown genre `{g}` (genres: {})", self.catalog.genres.join(", ")))
+                    })
+                })
+                .collect::<Result<Vec<u16>>>()?;
+            let scene = self.scene(&item.scene).map_err(|e| Error::Input(format!("items[{i}]: {e}")))?;
+            let title = item.title.clone().unwrap_or_else(|| item.id.clone());
+            added.push(Item { id: item.id.clone(), title, genres, scene });
+        }
+        // The new items alone, as a catalogue, through a tower without the ID table.
+        let new = Catalog::new(self.catalog.scenes.clone(), self.catalog.genres.clone(), added.clone())
+            .map_err(|e| Error::Input(e.to_string()))?;
+        let features = ItemFeatures::new(&new, text, config.lm_dim, &vec![false; new.len()], &self.device)?;
+        let mut tower = self.model.items.clone();
+        tower.drop_ids();
+        let values = finite(read_f32(tower.forward(&features, None)).await?)?;
+        self.catalog.add(added).map_err(|e| Error::Input(e.to_string()))?;
+        for row in values.chunks_exact(config.dim) {
+            self.vectors.push(row);
+        }
+        Ok(())
+    }
+
     /// The current (possibly fine-tuned) weights, loadable with [`Recommender::load`].
     pub async fn export_weights(&self) -> Result<Vec<u8>> {
         store::save(&self.model, &self.header.model, &self.header.catalog, "personal").await
+    }
+}
+
+/// The distinct items of `events` in order of first appearance, and the events with each item
+/// replaced by its position in that list.
+fn renumber(events: &[Event]) -> (Vec<usize>, Vec<Event>) {
+    let mut position = std::collections::HashMap::new();
+    let mut items = Vec::new();
+    let local = events
+        .iter()
+        .map(|e| {
+            let p = *position.entry(e.item).or_insert_with(|| {
+                items.push(e.item as usize);
+                items.len() - 1
+            });
+            Event { item: p as u32, ..*e }
+        })
+        .collect();
+    (items, local)
+}
+
+/// The item tower's output for every item of `catalog` (text embeddings `lm`, row-major
+/// `[items, lm_dim]`), quantised: what `scenerec export` ships and the browser ranks from.
+pub async fn item_vectors(model: &SceneRec, config: &ModelConfig, catalog: &Catalog, lm: &[f32], device: &Device) -> Result<ItemVectors> {
+    let features = ItemFeatures::new(catalog, lm, config.lm_dim, &vec![true; catalog.len()], device)?;
+    let table = read_f32(model.item_table(&features, None).vectors).await?;
+    Ok(ItemVectors::quantise(&table, config.dim))
+}
+
+/// A model's browser files for `catalog`: the user-side weights (the item tower without its
+/// ID table) and the quantised item vectors, both bound to the catalogue's fingerprint.
+pub struct Export {
+    pub weights: Vec<u8>,
+    pub vectors: Vec<u8>,
+}
+
+impl Export {
+    /// `model` must hold its ID table; `lm` are the catalogue's text embeddings, `kind` the
+    /// weights' provenance.
+    pub async fn new(model: &SceneRec, config: &ModelConfig, catalog: &Catalog, lm: &[f32], kind: &str, device: &Device) -> Result<Self> {
+        let fingerprint = catalog.fingerprint();
+        let vectors = item_vectors(model, config, catalog, lm, device).await?.to_bytes(&fingerprint);
+        let mut user_side = model.clone();
+        user_side.items.drop_ids();
+        let weights = store::save(&user_side, config, &fingerprint, kind).await?;
+        Ok(Export { weights, vectors })
     }
 }
 

@@ -20,14 +20,28 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 use crate::backend::read_f32;
+use crate::data::Catalog;
 use crate::model::{ModelConfig, SceneRec};
 use crate::{Error, Result};
 
-const MAGIC: &[u8; 8] = b"SCENEREC";
 /// The weights-file format this build writes and reads. Version 2 added the "any scene" query
 /// (one more row in the scene layers and the fusion head) and the model's `arch`; version 3
-/// moved the checksum to the end, over the header as well as the payload.
+/// moved the checksum to the end, over the header as well as the payload. (The header's
+/// `item_ids`, added later, defaults to the earlier files' content, so it needed no version.)
 pub const FORMAT_VERSION: u32 = 3;
+
+/// A kind of signed file: its magic bytes, the version this build reads and writes, and how
+/// its errors are named. Weights and item vectors ([`crate::vectors`]) share the frame.
+pub struct Kind {
+    pub magic: &'static [u8; 8],
+    pub version: u32,
+    /// Wraps an error message into the crate error that names this kind of file.
+    pub error: fn(String) -> Error,
+    /// What a file of the wrong kind is "not".
+    pub name: &'static str,
+}
+
+pub const WEIGHTS: Kind = Kind { magic: b"SCENEREC", version: FORMAT_VERSION, error: Error::Weights, name: "scenerec weights file" };
 /// Bytes of the preamble (magic, version, header length) and of the closing checksum.
 const PREAMBLE: usize = 16;
 const DIGEST: usize = 32;
@@ -45,7 +59,17 @@ pub struct Header {
     pub catalog: String,
     /// Free-form provenance ("pretrained", "personal", ...).
     pub kind: String,
+    /// Whether the file holds the item tower's ID table. A browser export leaves it out: the
+    /// browser ranks from the exported item vectors ([`crate::vectors`]), which hold what the
+    /// table gives, and only new items (cold, with no ID vector) go through the tower there.
+    #[serde(default = "holds_ids")]
+    pub item_ids: bool,
     pub payload_len: u64,
+}
+
+/// Files written before `item_ids` existed hold the ID table.
+fn holds_ids() -> bool {
+    true
 }
 
 /// Serialises a model's weights with its config and catalogue fingerprint. The payload is
@@ -66,6 +90,7 @@ pub async fn save(model: &SceneRec, config: &ModelConfig, catalog: &str, kind: &
         model: config.clone(),
         catalog: catalog.to_string(),
         kind: kind.to_string(),
+        item_ids: model.items.has_ids(),
         payload_len: payload.len() as u64,
     };
     let header = serde_json::to_vec(&header).map_err(|e| Error::Weights(e.to_string()))?;
@@ -76,9 +101,14 @@ pub async fn save(model: &SceneRec, config: &ModelConfig, catalog: &str, kind: &
 /// the format out. [`save`] writes through it, and so do the tests and the fuzzer that craft
 /// files an attacker could (any header, any payload, a valid checksum).
 pub fn frame(header: &[u8], payload: &[u8]) -> Vec<u8> {
+    frame_as(&WEIGHTS, header, payload)
+}
+
+/// [`frame`] for any kind of file.
+pub fn frame_as(kind: &Kind, header: &[u8], payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(PREAMBLE + header.len() + payload.len() + DIGEST);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(kind.magic);
+    out.extend_from_slice(&kind.version.to_le_bytes());
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
     out.extend_from_slice(header);
     out.extend_from_slice(payload);
@@ -95,44 +125,48 @@ pub fn unframe(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((bytes.get(PREAMBLE..PREAMBLE.checked_add(header_len)?)?, bytes.get(PREAMBLE + header_len..end)?))
 }
 
-/// Reads and checks the header and the checksum; returns the header with the payload slice.
-/// The header is parsed before the checksum is compared only to say what is wrong with a
-/// damaged file (truncated, or bytes appended); nothing in it is used unless the sum matches.
+/// Reads and checks a weights file's header and checksum; returns the header with the payload.
 pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8])> {
-    let bad = |m: String| Err(Error::Weights(m));
+    let (header, payload) = open(bytes, &WEIGHTS, |h: &Header| h.payload_len)?;
+    header.model.validate()?;
+    Ok((header, payload))
+}
+
+/// Reads and checks a file of `kind`: magic, version, header, lengths and checksum; returns
+/// the header (JSON, whose payload length `payload_len` gives) with the payload slice. The
+/// header is parsed before the checksum is compared only to say what is wrong with a damaged
+/// file (truncated, or bytes appended); nothing in it is used unless the sum matches.
+pub fn open<'a, H: serde::de::DeserializeOwned>(bytes: &'a [u8], kind: &Kind, payload_len: fn(&H) -> u64) -> Result<(H, &'a [u8])> {
+    let bad = |m: String| Err((kind.error)(m));
     if bytes.len() < PREAMBLE {
         return bad(format!("truncated: {} bytes is shorter than the {PREAMBLE}-byte preamble", bytes.len()));
     }
-    if &bytes[..8] != MAGIC {
-        return bad("not a scenerec weights file (wrong magic bytes)".into());
+    if &bytes[..8] != kind.magic {
+        return bad(format!("not a {} (wrong magic bytes)", kind.name));
     }
     let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-    if version != FORMAT_VERSION {
+    if version != kind.version {
         return bad(format!(
-            "format version {version} is not supported (this build reads version {FORMAT_VERSION}; export the model again with this version's `scenerec export`)"
+            "format version {version} is not supported (this build reads version {}; export the model again with this version's `scenerec export`)",
+            kind.version
         ));
     }
     let header_len = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
     let Some(header_bytes) = bytes.get(PREAMBLE..PREAMBLE.saturating_add(header_len)) else {
         return bad(format!("truncated: header of {header_len} bytes, only {} present", bytes.len() - PREAMBLE));
     };
-    let header: Header =
-        serde_json::from_slice(header_bytes).map_err(|e| Error::Weights(format!("header is not valid: {e}")))?;
+    let header: H = serde_json::from_slice(header_bytes).map_err(|e| (kind.error)(format!("header is not valid: {e}")))?;
     let rest = (bytes.len() - PREAMBLE - header_len) as u64;
-    let expected = header.payload_len.checked_add(DIGEST as u64);
-    match expected {
-        Some(n) if rest < n => {
-            return bad(format!("truncated: expected {n} bytes of weights and checksum, found {rest}"));
-        }
-        Some(n) if rest > n => return bad(format!("{} unexpected bytes after the weights", rest - n)),
+    match payload_len(&header).checked_add(DIGEST as u64) {
+        Some(n) if rest < n => return bad(format!("truncated: expected {n} bytes of payload and checksum, found {rest}")),
+        Some(n) if rest > n => return bad(format!("{} unexpected bytes after the payload", rest - n)),
         Some(_) => {}
-        None => return bad(format!("header is not valid: payload length {}", header.payload_len)),
+        None => return bad(format!("header is not valid: payload length {}", payload_len(&header))),
     }
     let (signed, digest) = bytes.split_at(bytes.len() - DIGEST);
     if Sha256::digest(signed).as_slice() != digest {
         return bad("corrupted: the file does not match its checksum".into());
     }
-    header.model.validate()?;
     Ok((header, &signed[PREAMBLE + header_len..]))
 }
 
@@ -140,24 +174,46 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8])> {
 /// catalogue fingerprint (`(config, fingerprint)`), so weights are never silently paired with
 /// the wrong catalogue.
 pub fn load(bytes: &[u8], device: &Device, expected: Option<(&ModelConfig, &str)>) -> Result<(SceneRec, Header)> {
-    let (header, payload) = read_header(bytes)?;
-    if let Some((config, fingerprint)) = expected {
-        let (got, want) = (&header.model, config);
-        if (got.n_items, got.n_scenes, got.n_genres, got.lm_dim) != (want.n_items, want.n_scenes, want.n_genres, want.lm_dim) {
-            return Err(Error::Weights(format!(
-                "shape mismatch: weights are for {} items, {} scenes, {} genres, text width {}; the catalogue has {}, {}, {}, {}",
-                got.n_items, got.n_scenes, got.n_genres, got.lm_dim, want.n_items, want.n_scenes, want.n_genres, want.lm_dim
-            )));
-        }
-        if header.catalog != fingerprint {
-            return Err(Error::Weights(format!(
-                "these weights belong to catalogue {}, not to this one ({fingerprint})",
-                header.catalog
-            )));
-        }
+    load_checked(bytes, device, |header| match expected {
+        Some((config, fingerprint)) => fits(header, config, fingerprint),
+        None => Ok(()),
+    })
+}
+
+/// Loads weights that must belong to `catalog` (its shapes and fingerprint); the text width is
+/// the file's own (the browser has no text file to compare it with).
+/// `fingerprint` is the catalogue's (computed once by the caller: it hashes the whole catalogue).
+pub fn load_for_catalog(bytes: &[u8], device: &Device, catalog: &Catalog, fingerprint: &str) -> Result<(SceneRec, Header)> {
+    load_checked(bytes, device, |header| fits(header, &header.model.for_catalog(catalog), fingerprint))
+}
+
+/// The weights' config must have `want`'s shapes and their catalogue `fingerprint`.
+fn fits(header: &Header, want: &ModelConfig, fingerprint: &str) -> Result<()> {
+    let got = &header.model;
+    if (got.n_items, got.n_scenes, got.n_genres, got.lm_dim) != (want.n_items, want.n_scenes, want.n_genres, want.lm_dim) {
+        return Err(Error::Weights(format!(
+            "shape mismatch: weights are for {} items, {} scenes, {} genres, text width {}; the catalogue has {}, {}, {}, {}",
+            got.n_items, got.n_scenes, got.n_genres, got.lm_dim, want.n_items, want.n_scenes, want.n_genres, want.lm_dim
+        )));
     }
+    if header.catalog != fingerprint {
+        return Err(Error::Weights(format!("these weights belong to catalogue {}, not to this one ({fingerprint})", header.catalog)));
+    }
+    Ok(())
+}
+
+/// [`load`] with `check` run on the proven header before the model is built.
+fn load_checked(bytes: &[u8], device: &Device, check: impl FnOnce(&Header) -> Result<()>) -> Result<(SceneRec, Header)> {
+    let (header, payload) = read_header(bytes)?;
+    check(&header)?;
     // Lazy parameters: nothing is allocated until the proven record replaces them.
-    let model = SceneRec::new(&header.model, device)?;
+    let mut model = SceneRec::new(&header.model, device)?;
+    if !header.item_ids && !header.model.side_inputs() {
+        return Err(Error::Weights("an ID-only model (no text or genre input) cannot leave out its ID table".into()));
+    }
+    if !header.item_ids {
+        model.items.drop_ids();
+    }
     prove_payload(&model, payload)?;
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(payload.to_vec()))
         .map_err(|e| Error::Weights(format!("cannot decode: {e}")))?;

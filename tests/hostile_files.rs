@@ -7,8 +7,9 @@ use scenerec::backend::{BackendKind, block_on, device};
 use scenerec::data::{Catalog, Item};
 use scenerec::fuzz::mutate::{PlainTensor, with_tensors};
 use scenerec::model::{ModelConfig, SceneRec};
-use scenerec::recommender::{HistoryEvent, Recommender};
+use scenerec::recommender::{Export, HistoryEvent, NewItem, Recommender};
 use scenerec::store;
+use scenerec::vectors::VECTORS;
 
 const LM: usize = 8;
 
@@ -24,19 +25,23 @@ fn config(c: &Catalog) -> ModelConfig {
     ModelConfig { lm_dim: LM, dim: 8, heads: 2, head_hidden: 8, max_len: 6, rerank: 0, ..ModelConfig::default() }.for_catalog(c)
 }
 
-/// A valid weights file, the catalogue JSON and item text of a small untrained model.
+/// The export of a small untrained model: weights, catalogue JSON and item vectors.
 fn files() -> (Vec<u8>, String, Vec<u8>) {
     let c = catalog(3);
     let cfg = config(&c);
     let dev = device(BackendKind::Flex, 3).unwrap();
     let model = SceneRec::new(&cfg, &dev).unwrap();
-    let weights = block_on(store::save(&model, &cfg, &c.fingerprint(), "test")).unwrap();
-    let text: Vec<u8> = (0..c.len() * LM).flat_map(|i| ((i % 7) as f32 / 7.0).to_le_bytes()).collect();
-    (weights, c.to_json(), text)
+    let export = block_on(Export::new(&model, &cfg, &c, &text(c.len()), "test", &dev)).unwrap();
+    (export.weights, c.to_json(), export.vectors)
 }
 
-fn load(weights: &[u8], catalog: &str, text: &[u8]) -> Result<Recommender, String> {
-    block_on(Recommender::load(weights, catalog, text, &device(BackendKind::Flex, 1).unwrap())).map_err(|e| e.to_string())
+/// Text embeddings for `items` items.
+fn text(items: usize) -> Vec<f32> {
+    (0..items * LM).map(|i| (i % 7) as f32 / 7.0).collect()
+}
+
+fn load(weights: &[u8], catalog: &str, vectors: &[u8]) -> Result<Recommender, String> {
+    block_on(Recommender::load(weights, catalog, vectors, &device(BackendKind::Flex, 1).unwrap())).map_err(|e| e.to_string())
 }
 
 /// Splits a file into (header JSON, payload), as the format lays them out.
@@ -142,22 +147,53 @@ fn configs_beyond_the_limits_are_refused_before_anything_is_built() {
 }
 
 #[test]
-fn the_text_width_comes_from_the_text_file() {
-    let (w, c, t) = files();
-    let wider = edit_header(&w, |h| h["model"]["lm_dim"] = (LM * 2).into());
-    assert!(load(&wider, &c, &t).err().unwrap().contains("shape mismatch"));
-    assert!(load(&w, &c, &t[..t.len() - 4]).err().unwrap().contains("whole number"));
+fn item_vectors_must_fit_the_weights_and_the_catalogue_and_hold_sane_scales() {
+    let (w, c, v) = files();
+    // Re-signed edits, as an attacker would make them.
+    let edit = |edit: &dyn Fn(&mut serde_json::Value, &mut Vec<u8>)| {
+        let (header, payload) = store::unframe(&v).unwrap();
+        let (mut header, mut payload): (serde_json::Value, Vec<u8>) = (serde_json::from_slice(header).unwrap(), payload.to_vec());
+        edit(&mut header, &mut payload);
+        store::frame_as(&VECTORS, &serde_json::to_vec(&header).unwrap(), &payload)
+    };
+    let wider = edit(&|h, p| {
+        p.extend(vec![0; 12 * 8]);
+        h["dim"] = 16.into();
+        h["payload_len"] = p.len().into();
+    });
+    assert!(load(&w, &c, &wider).err().unwrap().contains("width 16; the catalogue has 12 items and the model width 8"));
+    let other = edit(&|h, _| h["catalog"] = "0123456789abcdef".into());
+    assert!(load(&w, &c, &other).err().unwrap().contains("belong to catalogue 0123456789abcdef"));
+    let encoding = edit(&|h, _| h["encoding"] = "pq-16".into());
+    assert!(load(&w, &c, &encoding).err().unwrap().contains("encoding `pq-16` is not supported"));
+    for bad in [f32::NAN, -1.0, 1e30] {
+        let planted = edit(&|_, p| p[4..8].copy_from_slice(&bad.to_le_bytes()));
+        let e = load(&w, &c, &planted).err().unwrap();
+        assert!(e.contains("row 1 has scale"), "{bad}: {e}");
+    }
+    let short = edit(&|h, p| {
+        p.truncate(p.len() - 1);
+        h["payload_len"] = p.len().into();
+    });
+    assert!(load(&w, &c, &short).err().unwrap().contains("bytes of payload"));
+    // A weights file that claims to lack the ID table must lack it, and the reverse.
+    let no_ids = edit_header(&w, |h| h["item_ids"] = true.into());
+    assert!(load(&no_ids, &c, &v).err().unwrap().contains("`items.id.weight` is missing"));
 }
 
 #[test]
-fn huge_or_non_finite_text_embeddings_are_refused() {
-    let (w, c, t) = files();
+fn huge_or_non_finite_text_embeddings_of_new_items_are_refused() {
+    let (w, c, v) = files();
+    let mut rec = load(&w, &c, &v).unwrap();
+    let item = NewItem { id: "new".into(), title: None, scene: "S1".into(), genres: vec!["b".into()] };
     for bad in [f32::NAN, 1e30] {
-        let mut text = t.clone();
-        text[LM * 4..LM * 4 + 4].copy_from_slice(&bad.to_le_bytes());
-        let e = load(&w, &c, &text).err().unwrap();
-        assert!(e.contains("item 1 holds"), "{bad}: {e}");
+        let mut t = text(1);
+        t[2] = bad;
+        let e = block_on(rec.add_items(std::slice::from_ref(&item), &t)).err().unwrap().to_string();
+        assert!(e.contains("item 0 holds"), "{bad}: {e}");
     }
+    block_on(rec.add_items(&[item], &text(1))).unwrap();
+    assert_eq!(rec.catalog().len(), 13);
 }
 
 #[test]

@@ -53,6 +53,19 @@ enum Command {
         #[arg(long, default_value = "data/minilm")]
         lm_dir: PathBuf,
     },
+    /// Add the text embedding to new items (JSON `[{id, scene, genres?, title?}]`), as the
+    /// npm package's `addItems` takes them, so the browser ranks them at once.
+    EmbedItems {
+        /// JSON file of the new items.
+        #[arg(long)]
+        items: PathBuf,
+        /// Directory of all-MiniLM-L6-v2 (the model the catalogue was embedded with).
+        #[arg(long, default_value = "data/minilm")]
+        lm_dir: PathBuf,
+        /// Write the items here (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Pretrain the model (resumable: rerun with --resume after an interruption).
     Train {
         #[command(flatten)]
@@ -75,11 +88,14 @@ enum Command {
         /// its scene's items), `last-scene` (the tab of the user's last event), or `all`.
         #[arg(long, default_value = "all")]
         track: String,
+        /// Rank from the item vectors quantised as `export` ships them (the browser's ranking).
+        #[arg(long)]
+        quantised: bool,
         /// Also write the report as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
     },
-    /// Write what the browser loads: weights, catalogue and item text embeddings.
+    /// Write what the browser loads: user-side weights, catalogue and quantised item vectors.
     Export {
         #[command(flatten)]
         trained: Trained,
@@ -175,9 +191,10 @@ fn main() -> ExitCode {
         Command::Prepare { source, out, derive_scenes, lm_dir } => {
             commands::prepare(&source, &out, derive_scenes.as_deref(), &lm_dir)
         }
+        Command::EmbedItems { items, lm_dir, out } => commands::embed_items(&items, &lm_dir, out.as_deref()),
         Command::Train { set, out, resume } => commands::train(&set.data, set.config.as_deref(), &out, resume),
-        Command::Eval { trained: t, split, track, json } => {
-            commands::eval(&t.set.data, &t.weights, t.set.config.as_deref(), &split, &track, json.as_deref())
+        Command::Eval { trained: t, split, track, quantised, json } => {
+            commands::eval(&t.set.data, &t.weights, t.set.config.as_deref(), &split, &track, quantised, json.as_deref())
         }
         Command::Export { trained: t, out } => commands::export(&t.set.data, &t.weights, t.set.config.as_deref(), &out),
         Command::Recommend { trained: t, user, scene, k } => {

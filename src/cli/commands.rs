@@ -8,7 +8,7 @@ use crate::backend::{BackendKind, device};
 use crate::data::atomic::AtomicTable;
 use crate::data::dataset::{Dataset, atomic_path};
 use crate::embed::{EmbeddingCache, TextEncoder};
-use crate::eval::{Report, Track, evaluate, model_ranker};
+use crate::eval::{Report, Track, evaluate, model_ranker, quantised_table, table_ranker};
 use crate::experiment::{Prepared, cache_path};
 use crate::train::checkpoint::Checkpoint;
 use crate::train::{TrainConfig, fit};
@@ -66,6 +66,42 @@ pub fn prepare(source: &Path, out: &Path, derive_scenes: Option<&str>, lm_dir: &
     Ok(())
 }
 
+/// `embed-items`: new items (`[{id, scene, genres?, title?}]`, as the package's `addItems`
+/// takes them) with their `textEmbedding` added, computed from their title and genres by the
+/// language model as `prepare` embeds the catalogue's items, so a server can hand the browser
+/// items it can rank at once.
+pub fn embed_items(items: &Path, lm_dir: &Path, out: Option<&Path>) -> Result<()> {
+    let text = std::fs::read_to_string(items).map_err(|e| Error::io(items, e))?;
+    let mut list: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_str(&text).map_err(|e| Error::Input(format!("{}: {e}", items.display())))?;
+    let mut texts = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let item: crate::recommender::NewItem = serde_json::from_value(serde_json::Value::Object(raw.clone()))
+            .map_err(|e| Error::Input(format!("{}: item {i}: {e}", items.display())))?;
+        let genres: Vec<&str> = item.genres.iter().map(String::as_str).collect();
+        texts.push(crate::data::catalog::item_text(item.title.as_deref().unwrap_or(&item.id), &genres));
+    }
+    if texts.is_empty() {
+        return Err(Error::Input(format!("{}: no items", items.display())));
+    }
+    let encoder = TextEncoder::load(lm_dir)?;
+    let mut vectors = Vec::with_capacity(texts.len() * crate::embed::LM_DIM);
+    for chunk in texts.chunks(64) {
+        vectors.extend(encoder.embed(chunk)?);
+    }
+    for (raw, v) in list.iter_mut().zip(vectors.chunks(crate::embed::LM_DIM)) {
+        raw.insert("textEmbedding".into(), v.iter().map(|&x| serde_json::Value::from(x)).collect());
+    }
+    let json = serde_json::to_string(&list).map_err(|e| Error::Data(e.to_string()))?;
+    match out {
+        Some(path) => write(path, json),
+        None => {
+            println!("{json}");
+            Ok(())
+        }
+    }
+}
+
 /// `train`: pretrain with checkpoints in `out`, then report the test metrics.
 pub fn train(data: &Path, config: Option<&Path>, out: &Path, resume: bool) -> Result<()> {
     let cfg = load_config(config)?;
@@ -115,7 +151,6 @@ struct Loaded {
     dev: burn::tensor::Device,
     model: crate::model::SceneRec,
     header: store::Header,
-    bytes: Vec<u8>,
 }
 
 fn load_trained(data: &Path, weights: &Path, config: Option<&Path>) -> Result<Loaded> {
@@ -126,12 +161,16 @@ fn load_trained(data: &Path, weights: &Path, config: Option<&Path>) -> Result<Lo
     let catalog = &prepared.data.catalog;
     let expected = cfg.model.for_catalog(catalog);
     let (model, header) = store::load(&bytes, &dev, Some((&expected, &catalog.fingerprint())))?;
-    Ok(Loaded { prepared, dev, model, header, bytes })
+    Ok(Loaded { prepared, dev, model, header })
 }
 
 /// `eval`: full-ranking metrics of a weights file on the test (or validation) split, in one
 /// track or all three (see [`crate::eval::track`]).
-pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, track: &str, json: Option<&Path>) -> Result<()> {
+///
+/// With `quantised`, the model ranks from its item vectors as `scenerec export` quantises them
+/// for the browser, so the two reports together give the quantisation's cost.
+#[allow(clippy::too_many_arguments)]
+pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, track: &str, quantised: bool, json: Option<&Path>) -> Result<()> {
     let tracks: Vec<Track> = match track {
         "all" => Track::ALL.to_vec(),
         name => vec![Track::parse(name).map_err(|e| Error::Input(format!("{e}, or all")))?],
@@ -143,7 +182,8 @@ pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, tra
         other => return Err(Error::Input(format!("unknown split `{other}` (test or valid)"))),
     };
     let feats = features(&prepared, &dev)?;
-    let mut ranker = model_ranker(&model, &header.model, &feats, &prepared.data.histories);
+    let table = if quantised { quantised_table(&model, &feats)? } else { model.item_table(&feats, None) };
+    let mut ranker = table_ranker(&model, &header.model, table, &prepared.data.histories);
     let mut reports = std::collections::BTreeMap::new();
     for t in tracks {
         let report = evaluate(&prepared.eval_setup(), &t.queries(cases, &prepared.data.histories), &mut ranker)?;
@@ -172,40 +212,54 @@ pub fn print_report(name: &str, r: &Report) {
     }
 }
 
-/// `export`: the browser bundle — weights, catalogue JSON, item text embeddings (f32 LE).
+/// `export`: the browser bundle (see [`write_model_dir`]) and `popularity.json`.
 pub fn export(data: &Path, weights: &Path, config: Option<&Path>, out: &Path) -> Result<()> {
-    let Loaded { prepared, bytes, .. } = load_trained(data, weights, config)?;
+    let Loaded { prepared, dev, model, header, .. } = load_trained(data, weights, config)?;
     let catalog = &prepared.data.catalog;
-    let lm: Vec<u8> = prepared.lm.iter().flat_map(|x| x.to_le_bytes()).collect();
-    write_model_dir(out, &bytes, &catalog.to_json(), &lm)?;
+    let sizes = write_model_dir(out, &model, &header.model, catalog, &prepared.lm, &header.kind, &dev)?;
     write(&out.join("popularity.json"), popularity_json(&prepared.data))?;
-    eprintln!(
-        "exported to {}: model.weights ({} KB), catalog.json ({} items, {} scenes), item_text.f32 ({} KB), popularity.json",
-        out.display(),
-        bytes.len() / 1024,
-        catalog.len(),
-        catalog.scenes.len(),
-        lm.len() / 1024
-    );
+    eprintln!("exported to {}: {sizes}, popularity.json", out.display());
     Ok(())
 }
 
-/// The files the browser loads — `model.weights`, `catalog.json`, `item_text.f32` — and
-/// `manifest.json` naming each one's SHA-256 and size: the package keeps the files in the
-/// browser's Cache Storage under those hashes, so a revisit loads from the device (offline
-/// too), a new version is fetched only for the files that changed, and a download that does not
-/// match its hash is refused.
-fn write_model_dir(out: &Path, weights: &[u8], catalog: &str, item_text: &[u8]) -> Result<()> {
+/// The files the browser loads, and `manifest.json` naming each one's SHA-256 and size:
+/// - `model.weights`: the user-side layers (the item tower without its ID table);
+/// - `catalog.json`: the catalogue;
+/// - `item_vectors.bin`: the item tower's output for every item, quantised ([`crate::vectors`]),
+///   instead of the ID table and the text embeddings it is computed from.
+///
+/// The package keeps the files in the browser's Cache Storage under their hashes, so a revisit
+/// loads from the device (offline too), a new version is fetched only for the files that
+/// changed, and a download that does not match its hash is refused. Returns the files' sizes
+/// as a line for the user.
+fn write_model_dir(
+    out: &Path,
+    model: &crate::model::SceneRec,
+    config: &crate::model::ModelConfig,
+    catalog: &crate::data::Catalog,
+    lm: &[f32],
+    kind: &str,
+    dev: &burn::tensor::Device,
+) -> Result<String> {
     use sha2::{Digest, Sha256};
-    let files = [("model.weights", weights), ("catalog.json", catalog.as_bytes()), ("item_text.f32", item_text)];
+    let export = block_on(crate::recommender::Export::new(model, config, catalog, lm, kind, dev))?;
+    let catalog = catalog.to_json();
+    let files =
+        [("model.weights", export.weights.as_slice()), ("catalog.json", catalog.as_bytes()), ("item_vectors.bin", &export.vectors)];
     let mut manifest = serde_json::Map::new();
     for (name, bytes) in files {
         write(&out.join(name), bytes)?;
         let sha256: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
         manifest.insert(name.into(), serde_json::json!({ "sha256": sha256, "bytes": bytes.len() }));
     }
-    write(&out.join("manifest.json"), serde_json::json!({ "format": 1, "files": manifest }).to_string())
+    write(&out.join("manifest.json"), serde_json::json!({ "format": MODEL_DIR_FORMAT, "files": manifest }).to_string())?;
+    Ok(files.map(|(name, bytes)| format!("{name} ({} KB)", bytes.len() / 1024)).join(", "))
 }
+
+/// The layout of an exported model directory: 1 shipped `item_text.f32` and the whole model;
+/// 2 ships `item_vectors.bin` and the user-side weights. The package names the version it
+/// finds when it is not this one.
+const MODEL_DIR_FORMAT: u32 = 2;
 
 /// Interactions per item (catalogue order) in the prepared logs, as `{"counts": [..]}`: what a
 /// page shows someone with no history yet, so the first items they see are ones they may know.
@@ -280,7 +334,7 @@ pub fn rank(model_dir: &Path, request: &Path, repeat: usize) -> Result<()> {
     let req: RankRequest = serde_json::from_str(&text).map_err(|e| Error::Input(format!("{}: {e}", request.display())))?;
     let catalog = String::from_utf8(read("catalog.json")?).map_err(|e| Error::Data(format!("catalog.json: {e}")))?;
     let dev = device(BackendKind::Flex, 0)?;
-    let rec = block_on(Recommender::load(&read("model.weights")?, &catalog, &read("item_text.f32")?, &dev))?;
+    let rec = block_on(Recommender::load(&read("model.weights")?, &catalog, &read("item_vectors.bin")?, &dev))?;
     let mut times = Vec::with_capacity(repeat);
     let mut out = Vec::new();
     if repeat > 1 {
@@ -378,9 +432,8 @@ pub fn synth(items: usize, seed: u64, out: &Path) -> Result<()> {
         let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
         lm.extend(v.into_iter().map(|x| x / norm));
     }
-    let weights = block_on(store::save(&model, &config, &catalog.fingerprint(), "synthetic"))?;
-    write_model_dir(out, &weights, &catalog.to_json(), &lm.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())?;
-    eprintln!("synthetic model with {items} items written to {}", out.display());
+    let sizes = write_model_dir(out, &model, &config, &catalog, &lm, "synthetic", &dev)?;
+    eprintln!("synthetic model with {items} items written to {}: {sizes}", out.display());
     Ok(())
 }
 

@@ -23,8 +23,14 @@ impl Item {
     /// The text the language model embeds: title plus genre names.
     pub fn text(&self, catalog: &Catalog) -> String {
         let genres: Vec<&str> = self.genres.iter().map(|&g| catalog.genres[g as usize].as_str()).collect();
-        if genres.is_empty() { self.title.clone() } else { format!("{}. Genres: {}", self.title, genres.join(", ")) }
+        item_text(&self.title, &genres)
     }
+}
+
+/// The text the language model embeds for an item with this title and these genre names: one
+/// place, so that items added later (`scenerec embed-items`) are embedded as training's were.
+pub fn item_text(title: &str, genres: &[&str]) -> String {
+    if genres.is_empty() { title.to_string() } else { format!("{title}. Genres: {}", genres.join(", ")) }
 }
 
 /// Items, scene names and genre names, with a lookup from item id to index.
@@ -84,6 +90,19 @@ impl Catalog {
             }
         }
         Ok(())
+    }
+
+    /// Appends items, checked as a loaded catalogue's are (unique ids, scenes and genres in
+    /// range, within the limits). On an error the catalogue is unchanged.
+    pub fn add(&mut self, items: Vec<Item>) -> Result<()> {
+        let before = self.items.len();
+        self.items.extend(items);
+        let checked = self.reindex();
+        if checked.is_err() {
+            self.items.truncate(before);
+            self.reindex().expect("the catalogue before the addition was valid");
+        }
+        checked
     }
 
     pub fn len(&self) -> usize {

@@ -8,14 +8,17 @@ pub mod track;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use crate::backend::block_on;
+use burn::tensor::{Tensor, TensorData};
+
+use crate::backend::{block_on, read_f32};
 use crate::data::batch::history_batch;
 use crate::data::protocol::Case;
 use crate::data::{Catalog, Event};
 use crate::metrics::{Accumulator, LIST_K, TopList};
-use crate::model::{ItemFeatures, ModelConfig, SceneRec};
+use crate::model::{ItemFeatures, ItemTable, ModelConfig, SceneRec};
 use crate::rank::{Ranking, rank_batch};
 use crate::Result;
+use crate::vectors::ItemVectors;
 
 pub use track::{Query, Track};
 
@@ -136,11 +139,30 @@ pub fn model_ranker<'a>(
     features: &'a ItemFeatures,
     histories: &'a [Vec<Event>],
 ) -> impl FnMut(&[Query], &Excluded<'_>) -> Result<Vec<Ranking>> + 'a {
-    let table = model.item_table(features, None);
+    table_ranker(model, config, model.item_table(features, None), histories)
+}
+
+/// The model's item table as a browser export ranks with it: quantised as `scenerec export`
+/// quantises it ([`crate::vectors`]), so an evaluation over it measures what that costs.
+pub fn quantised_table(model: &SceneRec, features: &ItemFeatures) -> Result<ItemTable> {
+    let table = model.item_table(features, None).vectors;
+    let [n, dim] = table.dims();
+    let device = table.device();
+    let quantised = ItemVectors::quantise(&block_on(read_f32(table))?, dim).dequantised();
+    Ok(ItemTable::new(Tensor::from_data(TensorData::new(quantised, [n, dim]), &device)))
+}
+
+/// [`model_ranker`] over a given item table.
+pub fn table_ranker<'a>(
+    model: &'a SceneRec,
+    config: &ModelConfig,
+    table: ItemTable,
+    histories: &'a [Vec<Event>],
+) -> impl FnMut(&[Query], &Excluded<'_>) -> Result<Vec<Ranking>> + 'a {
     let (max_len, any_scene, rerank) = (config.max_len, config.any_scene() as u16, config.rerank);
     move |queries, excluded| {
         let windows: Vec<&[Event]> = queries.iter().map(|q| &histories[q.case.user][..q.case.history_len]).collect();
-        let history = history_batch(&windows, features.len(), max_len, &table.vectors.device());
+        let history = history_batch(&windows, table.len(), max_len, &table.vectors.device());
         let scenes: Vec<u16> = queries.iter().map(|q| q.tab.unwrap_or(any_scene)).collect();
         block_on(rank_batch(model, &table, &history, &scenes, excluded, rerank))
     }

@@ -16,9 +16,9 @@ use crate::data::atomic::AtomicTable;
 use crate::data::dataset::Dataset;
 use crate::data::{Catalog, Item};
 use crate::model::{ModelConfig, SceneRec};
-use crate::recommender::{HistoryColumns, Recommender};
+use crate::recommender::{Export, HistoryColumns, Recommender};
 use crate::rng::Rng;
-use crate::{Error, Result, store};
+use crate::{Error, Result};
 
 /// The targets, by the name `scenerec fuzz --target` takes.
 pub const TARGETS: [&str; 4] = ["weights", "catalog", "history", "recbole"];
@@ -36,11 +36,12 @@ pub struct Tally {
     pub panics: Vec<String>,
 }
 
-/// Seed inputs: a small model's weights, its catalogue and item text, and RecBole atomic files.
+/// Seed inputs: a small model's export (weights, catalogue, item vectors), and RecBole atomic
+/// files.
 pub struct Seeds {
     weights: Vec<u8>,
     catalog: String,
-    text: Vec<u8>,
+    vectors: Vec<u8>,
     /// `(.item, .inter)` texts.
     recbole: (String, String),
 }
@@ -60,14 +61,14 @@ impl Seeds {
             .for_catalog(&catalog);
         let dev = device(BackendKind::Flex, 7)?;
         let model = SceneRec::new(&config, &dev)?;
-        let weights = block_on(store::save(&model, &config, &catalog.fingerprint(), "fuzz seed"))?;
-        let text = (0..catalog.len() * LM).flat_map(|i| ((i % 5) as f32 / 5.0 - 0.4).to_le_bytes()).collect();
+        let text: Vec<f32> = (0..catalog.len() * LM).map(|i| (i % 5) as f32 / 5.0 - 0.4).collect();
+        let export = block_on(Export::new(&model, &config, &catalog, &text, "fuzz seed", &dev))?;
         let inter = inter_file.lines().take(200).collect::<Vec<_>>().join("\n");
-        Ok(Seeds { weights, catalog: catalog.to_json(), text, recbole: (item_file.to_string(), inter) })
+        Ok(Seeds { weights: export.weights, catalog: catalog.to_json(), vectors: export.vectors, recbole: (item_file.to_string(), inter) })
     }
 }
 
-/// Writes the weights target's seed model (`catalog.json`, `item_text.f32`, `seed.weights`)
+/// Writes the weights target's seed model (`catalog.json`, `item_vectors.bin`, `seed.weights`)
 /// and `inputs` mutated weights files (`mutated-N.weights`) to `dir`, for the browser's
 /// robustness test, which loads them through the npm package.
 pub fn write_weights(seeds: &Seeds, inputs: usize, seed: u64, dir: &std::path::Path) -> Result<()> {
@@ -77,7 +78,7 @@ pub fn write_weights(seeds: &Seeds, inputs: usize, seed: u64, dir: &std::path::P
         std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))
     };
     write("catalog.json".into(), seeds.catalog.as_bytes())?;
-    write("item_text.f32".into(), &seeds.text)?;
+    write("item_vectors.bin".into(), &seeds.vectors)?;
     write("seed.weights".into(), &seeds.weights)?;
     let mut rng = Rng::new(seed);
     for i in 0..inputs {
@@ -89,7 +90,7 @@ pub fn write_weights(seeds: &Seeds, inputs: usize, seed: u64, dir: &std::path::P
 /// Runs `inputs` mutated inputs through `target`.
 pub fn run(target: &str, seeds: &Seeds, inputs: usize, seed: u64) -> Result<Tally> {
     let dev = device(BackendKind::Flex, 1)?;
-    let engine = block_on(Recommender::load(&seeds.weights, &seeds.catalog, &seeds.text, &dev))?;
+    let engine = block_on(Recommender::load(&seeds.weights, &seeds.catalog, &seeds.vectors, &dev))?;
     let mut rng = Rng::new(seed);
     let mut tally = Tally::default();
     let quiet = std::panic::take_hook();
@@ -141,7 +142,7 @@ fn ranks(rec: &Recommender) -> Result<()> {
 
 fn weights_input(seeds: &Seeds, rng: &mut Rng, dev: &burn::tensor::Device) -> Result<()> {
     let bytes = mutate::weights(&seeds.weights, rng);
-    let rec = block_on(Recommender::load(&bytes, &seeds.catalog, &seeds.text, dev))?;
+    let rec = block_on(Recommender::load(&bytes, &seeds.catalog, &seeds.vectors, dev))?;
     ranks(&rec)
 }
 

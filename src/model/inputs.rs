@@ -76,15 +76,19 @@ pub struct SceneIndex {
 
 impl SceneIndex {
     pub fn new(catalog: &Catalog, device: &Device) -> Self {
-        let n = catalog.len();
-        let mut members: Vec<Vec<i64>> = vec![Vec::new(); catalog.scenes.len()];
+        Self::from_homes(catalog.items.iter().map(|it| it.scene).collect(), catalog.scenes.len(), device)
+    }
+
+    /// The index of items whose home scenes are `home_of` (each below `scenes`).
+    pub fn from_homes(home_of: Vec<u16>, scenes: usize, device: &Device) -> Self {
+        let n = home_of.len();
+        let mut members: Vec<Vec<i64>> = vec![Vec::new(); scenes];
         let mut position = Vec::with_capacity(n);
-        for (i, item) in catalog.items.iter().enumerate() {
-            let m = &mut members[item.scene as usize];
+        for (i, &scene) in home_of.iter().enumerate() {
+            let m = &mut members[scene as usize];
             position.push(m.len() as u32);
             m.push(i as i64);
         }
-        let home_of: Vec<u16> = catalog.items.iter().map(|it| it.scene).collect();
         SceneIndex {
             home: Tensor::from_data(TensorData::new(home_of.iter().map(|&s| s as i64).collect::<Vec<_>>(), [n]), device),
             members: members

@@ -15,7 +15,9 @@ use super::inputs::ItemFeatures;
 
 #[derive(Module, Debug)]
 pub struct ItemTower {
-    id: Embedding,
+    /// Absent in a browser export, which ships the tower's output instead (see
+    /// [`crate::vectors`]); the tower then only computes new, cold items.
+    id: Option<Embedding>,
     lm_proj: Option<Linear>,
     /// Genres and home scene (absent in the ID-only SASRec peer).
     genre: Option<Linear>,
@@ -29,13 +31,24 @@ const ITEM_INIT: Initializer = Initializer::Normal { mean: 0.0, std: 0.02 };
 impl ItemTower {
     pub fn new(c: &ModelConfig, device: &Device) -> Self {
         ItemTower {
-            id: EmbeddingConfig::new(c.n_items, c.dim).with_initializer(ITEM_INIT).init(device),
+            id: Some(EmbeddingConfig::new(c.n_items, c.dim).with_initializer(ITEM_INIT).init(device)),
             lm_proj: c.reads_text().then(|| LinearConfig::new(c.lm_dim, c.dim).init(device)),
             genre: c.side_inputs().then(|| {
                 LinearConfig::new(c.n_genres.max(1), c.dim).with_bias(false).with_initializer(ITEM_INIT).init(device)
             }),
             scene: c.side_inputs().then(|| EmbeddingConfig::new(c.n_scenes, c.dim).with_initializer(ITEM_INIT).init(device)),
         }
+    }
+
+    /// Whether the tower holds its ID table (see [`ItemTower::drop_ids`]).
+    pub fn has_ids(&self) -> bool {
+        self.id.is_some()
+    }
+
+    /// Leaves the ID table out: what a browser export saves. Such a tower only computes items
+    /// whose features say they are not known (cold items).
+    pub fn drop_ids(&mut self) {
+        self.id = None;
     }
 
     /// Vectors for every item of the catalogue.
@@ -49,16 +62,13 @@ impl ItemTower {
             Some(keep) => f.known.clone() * keep,
             None => f.known.clone(),
         };
-        let mut x = self.id.weight.val() * mask;
-        if let Some(genre) = &self.genre {
-            x = x + genre.forward(f.genres.clone());
-        }
-        if let Some(scene) = &self.scene {
-            x = x + scene.weight.val().select(0, f.scenes.home.clone());
-        }
-        if let Some(proj) = &self.lm_proj {
-            x = x + proj.forward(f.lm.clone());
-        }
-        x
+        let terms = [
+            self.id.as_ref().map(|id| id.weight.val() * mask),
+            self.genre.as_ref().map(|genre| genre.forward(f.genres.clone())),
+            self.scene.as_ref().map(|scene| scene.weight.val().select(0, f.scenes.home.clone())),
+            self.lm_proj.as_ref().map(|proj| proj.forward(f.lm.clone())),
+        ];
+        // Every tower has the ID table or the text projection (the config requires one).
+        terms.into_iter().flatten().reduce(|a, b| a + b).expect("an item tower has at least one input")
     }
 }

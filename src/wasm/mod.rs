@@ -19,7 +19,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::data::Event;
-use crate::recommender::{FineTune, FineTuneOptions, HistoryColumns, Recommender};
+use crate::recommender::{FineTune, FineTuneOptions, HistoryColumns, NewItem, Recommender};
 
 #[wasm_bindgen(start)]
 fn start() {
@@ -129,13 +129,13 @@ async fn device_for(kind: &str) -> Result<burn::tensor::Device, JsValue> {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Loads exported weights, `catalog.json` text and `item_text.f32` bytes on `device`
+    /// Loads exported weights, `catalog.json` text and `item_vectors.bin` bytes on `device`
     /// (`"cpu"` or `"webgpu"`). Resolves to an `Engine`.
-    pub fn create(weights: Uint8Array, catalog: String, item_text: Uint8Array, device: String) -> Promise {
-        let (weights, item_text) = (weights.to_vec(), item_text.to_vec());
+    pub fn create(weights: Uint8Array, catalog: String, item_vectors: Uint8Array, device: String) -> Promise {
+        let (weights, item_vectors) = (weights.to_vec(), item_vectors.to_vec());
         future_to_promise(async move {
             let dev = device_for(&device).await?;
-            let rec = Recommender::load(&weights, &catalog, &item_text, &dev).await.map_err(js_err)?;
+            let rec = Recommender::load(&weights, &catalog, &item_vectors, &dev).await.map_err(js_err)?;
             Ok(Engine { inner: Rc::new(RefCell::new(Some(rec))), run: Rc::new(RefCell::new(None)), backend: device }.into())
         })
     }
@@ -184,6 +184,21 @@ impl Engine {
             let events = history.events(&rec)?;
             let scores = rec.score_events(&events, scene.map(|s| s as usize), &indices(&items)).await.map_err(js_err)?;
             Ok(Float32Array::from(scores.as_slice()).into())
+        })
+    }
+
+    /// Adds new items (JSON `[{id, scene, genres?, title?}]`) whose text embeddings are `text`,
+    /// one row of the model's text width per item, in order. Resolves when they rank.
+    #[wasm_bindgen(js_name = addItems)]
+    pub fn add_items(&self, items: String, text: Float32Array) -> Promise {
+        let inner = self.inner.clone();
+        let text = text.to_vec();
+        future_to_promise(async move {
+            let items: Vec<NewItem> = serde_json::from_str(&items).map_err(|e| js_err(format!("items: {e}")))?;
+            let mut guard = inner.try_borrow_mut().map_err(|_| js_err("busy: add items after the running call finishes"))?;
+            let rec = guard.as_mut().ok_or_else(|| js_err("this recommender was disposed"))?;
+            rec.add_items(&items, &text).await.map_err(js_err)?;
+            Ok(JsValue::UNDEFINED)
         })
     }
 

@@ -18,7 +18,9 @@
 import type { LoadOptions, ModelFiles, ProgressEvent } from "./types.js";
 
 const CACHE = "scenerec-models-v1";
-const FILES = ["model.weights", "catalog.json", "item_text.f32"] as const;
+const FILES = ["model.weights", "catalog.json", "item_vectors.bin"] as const;
+/** The export layout this version reads (`scenerec export` writes it into manifest.json). */
+const FORMAT = 2;
 type Name = (typeof FILES)[number];
 
 interface Manifest {
@@ -32,11 +34,11 @@ export const directory = (url: string | URL) => (url.toString().endsWith("/") ? 
 export async function resolveFiles(options: LoadOptions): Promise<ModelFiles> {
   const m = options.model;
   if (typeof m === "string" || m instanceof URL) {
-    const [weights, catalog, itemText] = await fromDirectory(new URL(directory(m), globalThis.location?.href), options);
-    return { weights, catalog: new TextDecoder().decode(catalog), itemText };
+    const [weights, catalog, itemVectors] = await fromDirectory(new URL(directory(m), globalThis.location?.href), options);
+    return { weights, catalog: new TextDecoder().decode(catalog), itemVectors };
   }
-  if (m && m.weights instanceof Uint8Array && typeof m.catalog === "string" && m.itemText instanceof Uint8Array) return m;
-  throw new Error("model must be a URL of an exported model directory or {weights, catalog, itemText}");
+  if (m && m.weights instanceof Uint8Array && typeof m.catalog === "string" && m.itemVectors instanceof Uint8Array) return m;
+  throw new Error("model must be a URL of an exported model directory or {weights, catalog, itemVectors}");
 }
 
 /** `response` if it is a success, else an error naming `url`. */
@@ -74,6 +76,9 @@ async function openCache(options: LoadOptions): Promise<Cache | null> {
 }
 
 function parseManifest(value: any, url: URL): Manifest {
+  if (value?.format !== FORMAT) {
+    throw new Error(`${url.href} is model format ${value?.format ?? "unknown"}; this scenerec reads format ${FORMAT}: export the model again with this version's \`scenerec export\``);
+  }
   const bad = FILES.find((name) => !/^[0-9a-f]{64}$/.test(value?.files?.[name]?.sha256));
   if (bad) throw new Error(`${url.href} names no SHA-256 for ${bad}`);
   return value;

@@ -11,7 +11,6 @@
  * `LocalStore` keeps the history and personal weights in IndexedDB (see storage.ts).
  */
 
-import { CatalogIndex, historyBuffers, type RankedIndices } from "./encode.js";
 import { directory, resolveFiles } from "./files.js";
 import { spawnWorker, workerFailure } from "./spawn.js";
 import type { Call, LoadArgs, Reply } from "./protocol.js";
@@ -23,6 +22,7 @@ import type {
   HistoryEvent,
   LoadOptions,
   ModelFiles,
+  NewItem,
   Recommendation,
   RecommendOptions,
 } from "./types.js";
@@ -108,7 +108,13 @@ class WorkerClient {
     this.watchdog ??= setInterval(() => this.check(), PING_MS);
     const done = new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress });
-      this.worker.postMessage({ id, method, args } satisfies Call, transfer);
+      try {
+        this.worker.postMessage({ id, method, args } satisfies Call, transfer);
+      } catch (e) {
+        // Arguments that cannot be cloned (a function, a DOM node) never reach the worker.
+        this.pending.delete(id);
+        reject(e);
+      }
     });
     return { id, done };
   }
@@ -142,7 +148,8 @@ export class Recommender {
   private recovering: Promise<string | null> | null = null;
   private assetBase: URL | null;
   private disposed = false;
-  private index: CatalogIndex;
+  /** Every `addItems` call's items, for a replacement worker. */
+  private added: NewItem[][] = [];
   readonly backend: Backend;
   readonly catalog: Catalog;
   /** Why `backend` was chosen. */
@@ -155,13 +162,12 @@ export class Recommender {
     this.assetBase = assetBase;
     this.backend = backend;
     this.catalog = catalog;
-    this.index = new CatalogIndex(catalog);
     this.reason = reason;
   }
 
   private static async start(files: ModelFiles, assetBase: URL | null, backend: Backend): Promise<{ client: WorkerClient; catalog: Catalog }> {
     const client = new WorkerClient(assetBase);
-    const args: LoadArgs = { weights: files.weights, catalog: files.catalog, itemText: files.itemText, backend };
+    const args: LoadArgs = { weights: files.weights, catalog: files.catalog, itemVectors: files.itemVectors, backend };
     try {
       const { catalog } = await client.call<{ catalog: Catalog }>("load", args).done;
       return { client, catalog };
@@ -201,9 +207,8 @@ export class Recommender {
       progress({ status: "ready", backend: "cpu", reason: why });
       return new Recommender(cpu.client, files, shared, assetBase, "cpu", cpu.catalog, why);
     }
-    const index = new CatalogIndex(cpu.catalog);
     const probe = Recommender.probe(cpu.catalog);
-    const call = (client: WorkerClient) => client.call("recommend", { ...probe, history: index.history(probe.history) }).done;
+    const call = (client: WorkerClient) => client.call("recommend", probe).done;
     const time = async (client: WorkerClient, backend: Backend) => {
       await call(client); // warm-up
       const t0 = performance.now();
@@ -223,7 +228,7 @@ export class Recommender {
   /** A representative ranking request for the speed measurement. */
   private static probe(catalog: Catalog) {
     const history = catalog.items.slice(0, 20).map((item, i) => ({ itemId: item.id, scene: catalog.scenes[item.scene], time: i }));
-    return { history, scene: 0, k: 20, exclude: new Uint32Array() };
+    return { history, scene: catalog.scenes[0], k: 20 };
   }
 
   /** Runs a call; if the wasm instance trapped or the worker died, starts a fresh one for the next call. */
@@ -254,38 +259,30 @@ export class Recommender {
    */
   private async restart(): Promise<string | null> {
     this.client.terminate("the scenerec worker failed and was replaced; call again");
+    let note: string | null = null;
     try {
       this.client = (await Recommender.start(this.files, this.assetBase, this.backend)).client;
-      return null;
     } catch (e) {
       if (this.files.weights === this.sharedWeights) throw e;
       this.files = { ...this.files, weights: this.sharedWeights };
       this.client = (await Recommender.start(this.files, this.assetBase, this.backend)).client;
-      return `the personal weights could not be loaded again (${(e as Error).message}), so this recommender now uses the shared model`;
+      note = `the personal weights could not be loaded again (${(e as Error).message}), so this recommender now uses the shared model`;
     }
+    for (const args of this.added) await this.client.call("addItems", args).done;
+    return note;
   }
 
   /**
    * The top `k` items of `scene` for this history, each with a score and an explanation. Without
    * a scene (omitted or `null`) the whole catalogue is ranked, for a page that is not one tab.
    */
-  async recommend({ history, scene, k = 20, exclude = [] }: RecommendOptions): Promise<Recommendation[]> {
-    if (this.disposed) throw new Error("this recommender was disposed");
-    // Checked here: the wasm binding would coerce anything (`"5"`, `1.5`, `2 ** 32 + 5`) to a u32.
-    if (!Number.isSafeInteger(k) || k < 1) throw new Error(`k must be a positive integer, not ${JSON.stringify(k)}`);
-    const h = this.index.history(history);
-    const candidates = Math.min(k, this.catalog.items.length);
-    const args = { history: h, scene: this.index.optionalScene(scene), k: candidates, exclude: this.index.itemIds(exclude, "exclude") };
-    const ranked = await this.run<RankedIndices>("recommend", args, { transfer: [...historyBuffers(h), args.exclude.buffer] });
-    return this.index.recommendations(ranked);
+  async recommend({ history, scene, k, exclude }: RecommendOptions): Promise<Recommendation[]> {
+    return this.run("recommend", { history, scene, k, exclude });
   }
 
   /** Fusion scores of the given items for this history in `scene` (`null`: any scene). */
   async score(history: HistoryEvent[], scene: string | null, items: string[]): Promise<Float32Array> {
-    if (this.disposed) throw new Error("this recommender was disposed");
-    const h = this.index.history(history);
-    const args = { history: h, scene: this.index.optionalScene(scene), items: this.index.itemIds(items, "items") };
-    return this.run("score", args, { transfer: [...historyBuffers(h), args.items.buffer] });
+    return this.run("score", { history, scene, items });
   }
 
   /** Fine-tunes on the device; cancel with `signal` (the previous weights are then kept). */
@@ -301,17 +298,26 @@ export class Recommender {
       for (const [name, value] of Object.entries(options)) {
         if (typeof value !== "number") throw new Error(`${name} must be a number, not ${typeof value === "string" ? JSON.stringify(value) : typeof value}`);
       }
-      const h = this.index.history(history);
-      const result = await this.run<FineTuneResult>("fineTune", { history: h, options }, {
+      const result = await this.run<FineTuneResult>("fineTune", { history, options }, {
         onProgress,
         onStart: (id) => (running = id),
-        transfer: historyBuffers(h),
       });
       if (result.completed) this.files = { ...this.files, weights: await this.exportWeights() };
       return result;
     } finally {
       signal?.removeEventListener("abort", abort);
     }
+  }
+
+  /**
+   * Adds products the model has never seen: each is ranked from its text embedding, genres and
+   * scene, as a new item is (the model learned to rank items from their text), so it can be
+   * recommended at once. The items last as long as this Recommender; add them again after
+   * loading the model anew (or export the model again with them in its catalogue).
+   */
+  async addItems(items: NewItem[]): Promise<void> {
+    this.catalog.items.push(...(await this.run<Catalog["items"]>("addItems", items)));
+    this.added.push(items);
   }
 
   /**

@@ -4,7 +4,7 @@ import type { Backend } from "./types.js";
 
 export interface Call {
   id: number;
-  method: "load" | "recommend" | "score" | "fineTune" | "cancel" | "ping" | "stats" | "exportWeights" | "dispose" | "trapForTests";
+  method: "load" | "recommend" | "score" | "fineTune" | "cancel" | "ping" | "stats" | "exportWeights" | "addItems" | "dispose" | "trapForTests";
   args: any;
 }
 
@@ -17,6 +17,6 @@ export type Reply =
 export interface LoadArgs {
   weights: Uint8Array;
   catalog: string;
-  itemText: Uint8Array;
+  itemVectors: Uint8Array;
   backend: Backend;
 }

@@ -36,9 +36,29 @@ export interface Catalog {
 
 /** The three files `scenerec export` writes, as bytes / text. */
 export interface ModelFiles {
+  /** model.weights: the user-side layers. */
   weights: Uint8Array;
+  /** catalog.json */
   catalog: string;
-  itemText: Uint8Array;
+  /** item_vectors.bin: every item's vector, quantised. */
+  itemVectors: Uint8Array;
+}
+
+/** A product the model has never seen, ranked from its text embedding (see `addItems`). */
+export interface NewItem {
+  id: string;
+  /** The scene (tab) it belongs to. */
+  scene: string;
+  /** Genre names of the catalogue. */
+  genres?: string[];
+  /** Shown in recommendations (default: the id). */
+  title?: string;
+  /**
+   * The item's text embedding from the language model the catalogue's items were embedded
+   * with (all-MiniLM-L6-v2 for the default model: 384 values, unit length), computed on your
+   * server or in the browser.
+   */
+  textEmbedding: Float32Array | number[];
 }
 
 export type DeviceChoice = "auto" | "webgpu" | "cpu";
@@ -54,7 +74,7 @@ export type ProgressEvent =
   | { status: "ready"; backend: Backend; reason: string };
 
 export interface LoadOptions {
-  /** A base URL holding model.weights, catalog.json and item_text.f32, or the files themselves. */
+  /** A base URL holding model.weights, catalog.json and item_vectors.bin, or the files themselves. */
   model: string | URL | ModelFiles;
   /** Replaces model.weights (e.g. personal weights saved earlier). */
   weights?: Uint8Array;

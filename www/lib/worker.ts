@@ -5,8 +5,8 @@
  * reaches the page and a cancel message is seen before the next step.
  */
 
-import type { HistoryColumns } from "./encode.js";
 import type { Call, LoadArgs, Reply } from "./protocol.js";
+import type { Catalog, HistoryEvent, NewItem, Recommendation } from "./types.js";
 // The wasm-bindgen glue of the two artifacts, generated into the package next to this worker
 // (not next to its source, hence the ts-ignores). Static imports, so every bundler bundles them
 // into the worker (a worker with dynamic imports needs code-splitting, which Vite's default
@@ -19,7 +19,96 @@ import * as webgpuGlue from "./webgpu/scenerec_webgpu.js";
 
 declare const self: DedicatedWorkerGlobalScope;
 
+/*
+ * The engine boundary: histories, scenes and item ids become catalogue indices (with the
+ * catalogue the engine reported at load), so they reach the wasm engine as typed arrays — a
+ * long history crosses as four copies, not one deserialised object per event — and results
+ * come back as indices that are turned into ids here. Unknown names fail here, in the engine's
+ * wording; the engine still checks every index, count and time. It lives in the worker (the
+ * package's files stay worker.js, cpu/ and webgpu/) and keeps the page's bundle small.
+ */
+/** A history as columns, one entry per event (the engine's `History`). */
+interface HistoryColumns {
+  items: Uint32Array;
+  scenes: Uint32Array;
+  /** 0: interact, 1: like. */
+  actions: Uint8Array;
+  times: Float64Array;
+}
+
+/** What the engine's `recommend` resolves to: catalogue indices, best first (-1: no reason). */
+interface RankedIndices {
+  items: Uint32Array;
+  scores: Float32Array;
+  becauseItems: Int32Array;
+  becauseScenes: Int32Array;
+}
+
+const ACTIONS = new Map([["interact", 0], ["click", 0], ["like", 1]]);
+
+class CatalogIndex {
+  private readonly items: Map<string, number>;
+  private readonly scenes: Map<string, number>;
+
+  constructor(private readonly catalog: Catalog) {
+    this.items = new Map(catalog.items.map((item, i) => [item.id, i]));
+    this.scenes = new Map(catalog.scenes.map((name, i) => [name, i]));
+  }
+
+  scene(name: string): number {
+    const s = this.scenes.get(name);
+    if (s === undefined) throw new Error(`unknown scene \`${name}\` (scenes: ${this.catalog.scenes.join(", ")})`);
+    return s;
+  }
+
+  /** A tab's scene index, or `undefined` for none (`undefined` or `null`: the whole catalogue). */
+  optionalScene(name: string | null | undefined): number | undefined {
+    if (name === undefined || name === null) return undefined;
+    if (typeof name !== "string") throw new Error(`scene must be a scene name or null, not ${typeof name}`);
+    return this.scene(name);
+  }
+
+  itemIds(ids: string[], what: string): Uint32Array {
+    if (!Array.isArray(ids)) throw new Error(`${what} must be an array of item ids`);
+    return Uint32Array.from(ids, (id) => this.item(id, what));
+  }
+
+  history(history: HistoryEvent[]): HistoryColumns {
+    if (!Array.isArray(history)) throw new Error("history must be an array of events ({itemId, scene, action?, time})");
+    const n = history.length;
+    const out = { items: new Uint32Array(n), scenes: new Uint32Array(n), actions: new Uint8Array(n), times: new Float64Array(n) };
+    history.forEach((event, i) => {
+      if (typeof event !== "object" || event === null) throw new Error(`history[${i}] is not an event object`);
+      const action = ACTIONS.get(event.action ?? "interact");
+      if (action === undefined) throw new Error(`history[${i}].action \`${event.action}\` is not \`like\` or \`interact\``);
+      out.items[i] = this.item(event.itemId, `history[${i}]`);
+      out.scenes[i] = this.scene(event.scene);
+      out.actions[i] = action;
+      out.times[i] = typeof event.time === "number" ? event.time : NaN; // the engine names a bad time
+    });
+    return out;
+  }
+
+  recommendations(r: RankedIndices): Recommendation[] {
+    const { items, scenes } = this.catalog;
+    return Array.from(r.items, (i, j) => {
+      const rec: Recommendation = { itemId: items[i].id, title: items[i].title, score: r.scores[j] };
+      if (r.becauseItems[j] >= 0) rec.because = { itemId: items[r.becauseItems[j]].id, scene: scenes[r.becauseScenes[j]] };
+      return rec;
+    });
+  }
+
+  private item(id: string, what: string): number {
+    const i = this.items.get(id);
+    if (i === undefined) throw new Error(`unknown item \`${id}\` in ${what}`);
+    return i;
+  }
+}
+
 let engine: any = null;
+/** Ids and names to the engine's indices, for the catalogue the engine holds. */
+let index: CatalogIndex;
+let catalog: Catalog;
 /** The loaded artifact's bindings (for its `History` class). */
 let bindings: any = null;
 /** The loaded artifact's linear memory (what `stats` reports). */
@@ -35,12 +124,49 @@ async function load(args: LoadArgs) {
   memory = (await mod.default()).memory;
   engine?.free?.();
   bindings = mod;
-  engine = await mod.Engine.create(args.weights, args.catalog, args.itemText, args.backend);
-  return { backend: engine.backend, catalog: engine.catalog() };
+  engine = await mod.Engine.create(args.weights, args.catalog, args.itemVectors, args.backend);
+  catalog = engine.catalog();
+  index = new CatalogIndex(catalog);
+  return { backend: engine.backend, catalog };
 }
 
-/** The engine's `History` (consumed by the call it is passed to) from the page's columns. */
-const history = (h: HistoryColumns) => new bindings.History(h.items, h.scenes, h.actions, h.times);
+/** The engine's `History` (consumed by the call it is passed to) from the page's events. */
+const history = (events: HistoryEvent[]) => {
+  const h: HistoryColumns = index.history(events);
+  return new bindings.History(h.items, h.scenes, h.actions, h.times);
+};
+
+async function recommend({ history: events, scene, k = 20, exclude = [] }: any) {
+  // Checked here: the wasm binding would coerce anything (`"5"`, `1.5`, `2 ** 32 + 5`) to a u32.
+  if (!Number.isSafeInteger(k) || k < 1) throw new Error(`k must be a positive integer, not ${JSON.stringify(k)}`);
+  const h = history(events);
+  const ranked: RankedIndices = await engine.recommend(h, index.optionalScene(scene), Math.min(k, catalog.items.length), index.itemIds(exclude, "exclude"));
+  return index.recommendations(ranked);
+}
+
+/** Checks the page's new items, adds them to the engine, and returns them as catalogue items. */
+async function addItems(items: NewItem[]) {
+  if (!Array.isArray(items)) throw new Error("items must be an array of {id, scene, genres?, title?, textEmbedding}");
+  const width = items[0]?.textEmbedding?.length;
+  const text = new Float32Array(items.length * width);
+  items.forEach((item, i) => {
+    const row = item?.textEmbedding;
+    if (!(row instanceof Float32Array || Array.isArray(row)) || row.length !== width) {
+      throw new Error(`items[${i}].textEmbedding must be a Float32Array or number array as long as the first item's (${width})`);
+    }
+    text.set(row, i * width);
+  });
+  await engine.addItems(JSON.stringify(items.map(({ id, scene, genres, title }) => ({ id, scene, genres, title }))), text);
+  const added = items.map(({ id, scene, genres = [], title }) => ({
+    id,
+    title: title ?? id,
+    genres: genres.map((name) => catalog.genres.indexOf(name)),
+    scene: catalog.scenes.indexOf(scene),
+  }));
+  catalog.items.push(...added);
+  index = new CatalogIndex(catalog);
+  return added;
+}
 
 const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -86,11 +212,10 @@ self.onmessage = async (event: MessageEvent<Call>) => {
         value = await load(args);
         break;
       case "recommend":
-        value = await engine.recommend(history(args.history), args.scene, args.k, args.exclude);
-        transfer.push(value.items.buffer, value.scores.buffer, value.becauseItems.buffer, value.becauseScenes.buffer);
+        value = await recommend(args);
         break;
       case "score":
-        value = await engine.score(history(args.history), args.scene, args.items);
+        value = await engine.score(history(args.history), index.optionalScene(args.scene), index.itemIds(args.items, "items"));
         transfer.push(value.buffer);
         break;
       case "fineTune":
@@ -99,6 +224,9 @@ self.onmessage = async (event: MessageEvent<Call>) => {
         break;
       case "stats":
         value = { wasmMemoryBytes: memory?.buffer.byteLength ?? 0 };
+        break;
+      case "addItems":
+        value = await addItems(args);
         break;
       case "exportWeights":
         value = await engine.exportWeights();

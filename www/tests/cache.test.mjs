@@ -59,7 +59,7 @@ async function load(extra = "") {
 }
 
 const from = (r, where) => r.events.filter((e) => e.from === where).map((e) => e.file).sort();
-const ALL = ["catalog.json", "item_text.f32", "model.weights"];
+const ALL = ["catalog.json", "item_vectors.bin", "model.weights"];
 
 test("the first visit downloads and keeps the files; a revisit, online or off, loads them from the device", async () => {
   const first = await load();
@@ -106,7 +106,7 @@ test("a new model version downloads only what changed and replaces the old one",
   const after = await load();
   assert.ok(!after.error, after.error);
   assert.deepEqual(from(after, "network"), ["model.weights"]);
-  assert.deepEqual(from(after, "device"), ["catalog.json", "item_text.f32"]);
+  assert.deepEqual(from(after, "device"), ["catalog.json", "item_vectors.bin"]);
   assert.notDeepEqual(after.top, before.top, "the new weights rank");
   const versions = after.keys.filter((k) => k.includes("model.weights"));
   assert.deepEqual(versions, [`/${MODEL}/model.weights?sha256=${manifest.files["model.weights"].sha256}`], `the old version (${old}) is gone`);

@@ -154,13 +154,13 @@ test("cpu: every bad input rejects with an Error and the next call works", async
     out.okAfterAll = await ok();
     out.memory = (await rec.stats()).wasmMemoryBytes;
     const weights = await rec.exportWeights();
-    out.truncated = await attempt(() => R.load({ model: { weights: weights.slice(0, 100), catalog: "{}", itemText: new Uint8Array() }, device: "cpu" }));
+    out.truncated = await attempt(() => R.load({ model: { weights: weights.slice(0, 100), catalog: "{}", itemVectors: new Uint8Array() }, device: "cpu" }));
     out.mismatched = await attempt(async () => {
       const res = await fetch("/runs/browser-model/catalog.json");
       const catalog = JSON.parse(await res.text());
       catalog.items.pop();
-      const itemText = new Uint8Array(await (await fetch("/runs/browser-model/item_text.f32")).arrayBuffer());
-      await R.load({ model: { weights, catalog: JSON.stringify(catalog), itemText }, device: "cpu" });
+      const itemVectors = new Uint8Array(await (await fetch("/runs/browser-model/item_vectors.bin")).arrayBuffer());
+      await R.load({ model: { weights, catalog: JSON.stringify(catalog), itemVectors }, device: "cpu" });
     });
     out.trap = await attempt(() => rec.trapForTests());
     out.okAfterTrap = await ok();
@@ -218,6 +218,49 @@ test("cpu: every bad input rejects with an Error and the next call works", async
   assert.equal(results.okAfterFallback, 3);
   assert.match(results.afterDispose, /disposed/);
   for (const k of ["okAfterItem", "okAfterAll", "okAfterTrap"]) assert.equal(results[k], 3, k);
+});
+
+test("cpu: added items rank at once from their text embedding, also on a replaced worker", async () => {
+  // Two films the model has never seen, embedded by the CLI as a shop's server would.
+  const file = join(ROOT, "runs/new-items.json");
+  writeFileSync(file, JSON.stringify([
+    { id: "Toy Story 5 (2026)", title: "Toy Story 5", scene: "Comedy", genres: ["Animation", "Children's", "Comedy"] },
+    { id: "Midnight Slasher (2026)", title: "Midnight Slasher", scene: "Thriller", genres: ["Horror", "Thriller"] },
+  ]));
+  const items = JSON.parse(execFileSync(BIN, ["embed-items", "--items", file, "--lm-dir", join(ROOT, "data/minilm")], { encoding: "utf8" }));
+  assert.equal(items[0].textEmbedding.length, 384);
+  const out = await inPage("cpu", async (_R, rec, { history, items }) => {
+    const attempt = (f) => f().then(() => "resolved", (e) => String(e.message));
+    const size = rec.catalog.items.length;
+    const out = {};
+    out.wrongWidth = await attempt(() => rec.addItems([{ ...items[0], textEmbedding: items[0].textEmbedding.slice(1) }]));
+    out.unknownScene = await attempt(() => rec.addItems([{ ...items[0], scene: "Westerns" }]));
+    out.ragged = await attempt(() => rec.addItems([items[0], { ...items[1], textEmbedding: [1, 2] }]));
+    await rec.addItems(items.map((it) => ({ ...it, textEmbedding: Float32Array.from(it.textEmbedding) })));
+    out.added = rec.catalog.items.length - size;
+    out.twice = await attempt(() => rec.addItems([items[0]]));
+    const positions = async () => {
+      const all = (await rec.recommend({ history, k: rec.catalog.items.length })).map((r) => r.itemId);
+      return items.map((it) => all.indexOf(it.id));
+    };
+    out.before = await positions();
+    out.comedy = (await rec.recommend({ history, scene: "Comedy", k: 5000 })).map((r) => r.itemId);
+    out.scored = Array.from(await rec.score(history, "Comedy", [items[0].id]));
+    out.trap = await attempt(() => rec.trapForTests());
+    out.after = await positions();
+    return out;
+  }, { history, items });
+  assert.match(out.wrongWidth, /text embedding values for 1 items; each item needs 384/);
+  assert.match(out.unknownScene, /unknown scene `Westerns`/);
+  assert.match(out.ragged, /items\[1\]\.textEmbedding must be/);
+  assert.equal(out.added, 2);
+  assert.match(out.twice, /appears twice/);
+  assert.ok(out.comedy.includes("Toy Story 5 (2026)") && !out.comedy.includes("Midnight Slasher (2026)"), "a scene ranks its new items only");
+  assert.ok(out.scored[0] > -1e6 && Number.isFinite(out.scored[0]));
+  const [toy, slasher] = out.before;
+  console.log(`# the whole catalogue for a viewer of children's films: Toy Story 5 at ${toy + 1}, Midnight Slasher at ${slasher + 1}`);
+  assert.ok(toy >= 0 && slasher >= 0 && toy < slasher, "the children's sequel ranks above the slasher for this viewer");
+  assert.deepEqual(out.after, out.before, "a replaced worker has the added items again");
 });
 
 test("cpu: fine-tuning is cancellable and keeps the previous weights", async () => {

@@ -9,14 +9,14 @@ export function loadMutatedFiles(page, base, names) {
     const { Recommender } = await import("/pkg/index.js");
     const get = async (f) => new Uint8Array(await (await fetch(base + f)).arrayBuffer());
     const catalog = await (await fetch(base + "catalog.json")).text();
-    const itemText = await get("item_text.f32");
+    const itemVectors = await get("item_vectors.bin");
     const history = [{ itemId: "item1", scene: "B", time: 1 }, { itemId: "item4", scene: "B", time: 2 }];
     const tally = { inputs: 0, rejected: 0, accepted: 0, insane: [], notErrors: [] };
     for (const name of names) {
       tally.inputs++;
       let rec;
       try {
-        rec = await Recommender.load({ model: { weights: await get(name), catalog, itemText }, device: "cpu" });
+        rec = await Recommender.load({ model: { weights: await get(name), catalog, itemVectors }, device: "cpu" });
       } catch (e) {
         if (e instanceof Error) tally.rejected++;
         else tally.notErrors.push(name);
@@ -33,7 +33,7 @@ export function loadMutatedFiles(page, base, names) {
         await rec.dispose();
       }
     }
-    const good = await Recommender.load({ model: { weights: await get("seed.weights"), catalog, itemText }, device: "cpu" });
+    const good = await Recommender.load({ model: { weights: await get("seed.weights"), catalog, itemVectors }, device: "cpu" });
     tally.afterwards = (await good.recommend({ history, k: 5 })).length;
     await good.dispose();
     return tally;
@@ -46,7 +46,7 @@ export function oddCalls(page, base, count) {
     const { Recommender } = await import("/pkg/index.js");
     const get = async (f) => new Uint8Array(await (await fetch(base + f)).arrayBuffer());
     const catalog = await (await fetch(base + "catalog.json")).text();
-    const rec = await Recommender.load({ model: { weights: await get("seed.weights"), catalog, itemText: await get("item_text.f32") }, device: "cpu" });
+    const rec = await Recommender.load({ model: { weights: await get("seed.weights"), catalog, itemVectors: await get("item_vectors.bin") }, device: "cpu" });
     // mulberry32: a seeded generator, so a failure replays.
     let state = 12345;
     const random = (n) => {

@@ -1,5 +1,5 @@
 // The TensorFlow.js peer of the browser benchmark: the same scenerec model with the same weights
-// (read from `scenerec tensors`), ranking the same way — interest vector from the history, `u·v`
+// (read from `scenerec tensors`) and item vectors (item_vectors.bin), ranking the same way — interest vector from the history, `u·v`
 // over the catalogue with exclusions, the fusion head over the best 100 — written with TF.js ops,
 // with the same shortcuts (last layer for the last position only, the head's first layer split
 // per input block), so that TF.js (wasm or cpu backend) can be timed on exactly our work. The benchmark checks its
@@ -24,12 +24,31 @@ function gapBucket(previous, time) {
   return Math.min(1 + Math.floor(Math.log2(minutes + 1)), GAP_BUCKETS - 1);
 }
 
+/**
+ * The item tower's output from an export's item_vectors.bin (src/vectors.rs): after the frame's
+ * 16-byte preamble and its JSON header, one f32 scale per item, then the int8 codes.
+ */
+function itemVectors(file) {
+  const view = new DataView(file);
+  const headerLen = view.getUint32(12, true);
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(file, 16, headerLen)));
+  const { items, dim } = header;
+  const start = 16 + headerLen;
+  const codes = new Int8Array(file, start + 4 * items, items * dim);
+  const out = new Float32Array(items * dim);
+  for (let i = 0; i < items; i++) {
+    const scale = view.getFloat32(start + 4 * i, true);
+    for (let j = 0; j < dim; j++) out[i * dim + j] = codes[i * dim + j] * scale;
+  }
+  return out;
+}
+
 export async function loadPeer(tf, base) {
-  const [index, raw, catalog, lmRaw] = await Promise.all([
+  const [index, raw, catalog, vectorsFile] = await Promise.all([
     fetchOk(new URL("tensors.json", base)).then((r) => r.json()),
     fetchOk(new URL("tensors.f32", base)).then((r) => r.arrayBuffer()),
     fetchOk(new URL("catalog.json", base)).then((r) => r.json()),
-    fetchOk(new URL("item_text.f32", base)).then((r) => r.arrayBuffer()),
+    fetchOk(new URL("item_vectors.bin", base)).then((r) => r.arrayBuffer()),
   ]);
   const values = new Float32Array(raw);
   const byName = new Map(index.tensors.map((t) => [t.name, t]));
@@ -41,17 +60,7 @@ export async function loadPeer(tf, base) {
   };
   const cfg = index.model;
   const n = catalog.items.length;
-  const g = Math.max(catalog.genres.length, 1);
-  const genres = new Float32Array(n * g);
-  catalog.items.forEach((item, i) => item.genres.forEach((k) => (genres[i * g + k] = 1 / item.genres.length)));
-  const itemScenes = tf.tensor1d(catalog.items.map((it) => it.scene), "int32");
-  const table = tf.tidy(() => {
-    let x = w("items.id.weight")
-      .add(tf.tensor2d(genres, [n, g]).matMul(w("items.genre.weight")))
-      .add(tf.gather(w("items.scene.weight"), itemScenes));
-    if (cfg.use_lm) x = x.add(tf.tensor2d(new Float32Array(lmRaw), [n, cfg.lm_dim]).matMul(w("items.lm_proj.weight")).add(w("items.lm_proj.bias")));
-    return x;
-  });
+  const table = tf.tensor2d(itemVectors(vectorsFile), [n, cfg.dim]);
   const tableT = tf.keep(table.transpose());
   const layers = Array.from({ length: cfg.layers }, (_, l) => {
     const p = (s) => w(`interest.encoder.layers.${l}.${s}`);
