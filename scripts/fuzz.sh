@@ -12,7 +12,7 @@ source scripts/env.sh
 scripts/prepare-data.sh
 inputs=${1:-200000}
 mkdir -p runs/fuzz
-for target in weights catalog history recbole; do
+for target in weights vectors catalog history recbole; do
   n=$inputs
   [ "$target" = recbole ] && n=$((inputs / 10))
   status=0
@@ -25,7 +25,7 @@ python3 - "$inputs" <<'PY'
 import json, sys
 inputs = int(sys.argv[1])
 native = {}
-for target in ["weights", "catalog", "history", "recbole"]:
+for target in ["weights", "vectors", "catalog", "history", "recbole"]:
     status = int(open(f"runs/fuzz/{target}.status").read())
     try:
         tally = json.load(open(f"runs/fuzz/{target}.json"))

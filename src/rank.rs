@@ -297,7 +297,7 @@ mod tests {
     #[test]
     fn because_picks_the_most_similar_history_item() {
         use crate::data::Action;
-        let table = ItemVectors::quantise(&[1.0, 0.0, 0.0, 1.0, 0.9, 0.1], 2);
+        let table = ItemVectors::quantise(&[1.0, 0.0, 0.0, 1.0, 0.9, 0.1], 2, crate::vectors::Encoding::Int8);
         let ev = |item| Event { item, scene: 0, action: Action::Like, time: 0, rating: None };
         let history = [ev(0), ev(1)];
         let picks = because(&table, &history, &[2, 1, 0]);

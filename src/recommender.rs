@@ -16,7 +16,7 @@ use crate::model::{ItemFeatures, ItemTable, ModelConfig, SceneIndex, SceneRec};
 use crate::data::catalog::Item;
 use crate::rank::{Ranking, because, finite, rerank_heads};
 use crate::rng::Rng;
-use crate::vectors::ItemVectors;
+use crate::vectors::{Encoding, ItemVectors};
 use crate::store::{self, Header};
 pub use crate::fine_tune::FineTune;
 pub use crate::fine_tune::{FineTuneOptions, FineTuneReport};
@@ -125,7 +125,7 @@ pub struct Recommender {
 impl Recommender {
     /// Loads an export: weights (the user-side layers; a full checkpoint works too), catalogue
     /// JSON and the quantised item vectors ([`crate::vectors`]).
-    pub async fn load(weights: &[u8], catalog_json: &str, item_vectors: &[u8], device: &Device) -> Result<Self> {
+    pub async fn load(weights: &[u8], catalog_json: &str, item_vectors: Vec<u8>, device: &Device) -> Result<Self> {
         let catalog = Catalog::from_json(catalog_json)?;
         let fingerprint = catalog.fingerprint();
         let (model, header) = store::load_for_catalog(weights, device, &catalog, &fingerprint)?;
@@ -134,10 +134,10 @@ impl Recommender {
     }
 
     /// A recommender over an already loaded model with its ID table; `lm` is row-major
-    /// `[items, lm_dim]`. Its item vectors are quantised as an export's are, so it ranks as the
-    /// browser does.
+    /// `[items, lm_dim]`. Its item vectors are quantised as a default (int8) export's are, so it
+    /// ranks as the browser does.
     pub async fn new(model: SceneRec, header: Header, catalog: Catalog, lm: &[f32], device: &Device) -> Result<Self> {
-        let vectors = item_vectors(&model, &header.model, &catalog, lm, device).await?;
+        let vectors = item_vectors(&model, &header.model, &catalog, lm, Encoding::Int8, device).await?;
         Ok(Recommender { catalog, header, model, vectors, device: device.clone() })
     }
 
@@ -499,10 +499,17 @@ fn renumber(events: &[Event]) -> (Vec<usize>, Vec<Event>) {
 
 /// The item tower's output for every item of `catalog` (text embeddings `lm`, row-major
 /// `[items, lm_dim]`), quantised: what `scenerec export` ships and the browser ranks from.
-pub async fn item_vectors(model: &SceneRec, config: &ModelConfig, catalog: &Catalog, lm: &[f32], device: &Device) -> Result<ItemVectors> {
+pub async fn item_vectors(
+    model: &SceneRec,
+    config: &ModelConfig,
+    catalog: &Catalog,
+    lm: &[f32],
+    encoding: Encoding,
+    device: &Device,
+) -> Result<ItemVectors> {
     let features = ItemFeatures::new(catalog, lm, config.lm_dim, &vec![true; catalog.len()], device)?;
     let table = read_f32(model.item_table(&features, None).vectors).await?;
-    Ok(ItemVectors::quantise(&table, config.dim))
+    Ok(ItemVectors::quantise(&table, config.dim, encoding))
 }
 
 /// A model's browser files for `catalog`: the user-side weights (the item tower without its
@@ -515,9 +522,16 @@ pub struct Export {
 impl Export {
     /// `model` must hold its ID table; `lm` are the catalogue's text embeddings, `kind` the
     /// weights' provenance.
-    pub async fn new(model: &SceneRec, config: &ModelConfig, catalog: &Catalog, lm: &[f32], kind: &str, device: &Device) -> Result<Self> {
+    pub async fn new(
+        model: &SceneRec,
+        config: &ModelConfig,
+        catalog: &Catalog,
+        lm: &[f32],
+        (kind, encoding): (&str, Encoding),
+        device: &Device,
+    ) -> Result<Self> {
         let fingerprint = catalog.fingerprint();
-        let vectors = item_vectors(model, config, catalog, lm, device).await?.to_bytes(&fingerprint);
+        let vectors = item_vectors(model, config, catalog, lm, encoding, device).await?.to_bytes(&fingerprint);
         let mut user_side = model.clone();
         user_side.items.drop_ids();
         let weights = store::save(&user_side, config, &fingerprint, kind).await?;

@@ -1,15 +1,17 @@
 //! The item vectors the browser ranks from: the item tower's output for every catalogue item,
-//! quantised to int8 with one scale per row.
+//! quantised to int8 (or int4, for the largest catalogues) with one scale per row.
 //!
 //! The item tower never changes on the device (fine-tuning tunes only the layers above the
 //! encoder), so its output is computed once by `scenerec export` instead of shipping what it
 //! reads (a 64-float ID vector and a 384-float text embedding per item): 68 bytes per item at
-//! width 64 instead of 1,792. Retrieval scores every item from the int8 codes directly,
+//! width 64 instead of 1,792 (36 in int4). Retrieval scores every item from the codes directly,
 //! `u·v ≈ scale · Σ u_j q_j`; the encoder, the fusion head and fine-tuning read dequantised
 //! rows of the few items they need, so the catalogue never exists as f32 on the device.
 //!
 //! File layout: the frame of [`crate::store`] (magic `SRVECTOR`), header JSON
-//! [`VectorsHeader`], payload = `items` f32 scales (little endian) then `items × dim` i8 codes.
+//! [`VectorsHeader`], payload = `items` f32 scales (little endian) then the codes: `items × dim`
+//! bytes in int8, `items × ⌈dim / 2⌉` in int4 (two's-complement nibbles, low first). In memory
+//! both are one i8 per value, so ranking is the same code for both.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,14 +20,55 @@ use crate::{Error, Result};
 
 pub const VECTORS: Kind = Kind { magic: b"SRVECTOR", version: 1, error: Error::Vectors, name: "scenerec item vectors file" };
 
-/// The one encoding this build writes and reads.
-pub const ENCODING: &str = "int8-row";
+/// How the codes are stored: bits per value, each row scaled by its largest magnitude.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Int8,
+    /// Half the bytes of int8, for catalogues whose int8 vectors would not fit a download budget
+    /// (a million items); its cost in accuracy is measured by the browser benchmark.
+    Int4,
+}
 
-/// The largest code magnitude: symmetric, so `-x` quantises to `-q(x)`.
-const LEVELS: f32 = 127.0;
+impl Encoding {
+    pub const ALL: [Encoding; 2] = [Encoding::Int8, Encoding::Int4];
 
-/// The largest row scale a file may hold: rows within [`store::MAX_WEIGHT`], as weights are.
-const MAX_SCALE: f32 = store::MAX_WEIGHT / LEVELS;
+    /// The name files and the command line use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Int8 => "int8-row",
+            Encoding::Int4 => "int4-row",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Self> {
+        let known = Encoding::ALL.map(Encoding::name).join(", ");
+        Encoding::ALL
+            .into_iter()
+            .find(|e| e.name() == name || e.name().trim_end_matches("-row") == name)
+            .ok_or_else(|| Error::Input(format!("unknown item vector encoding `{name}` ({known})")))
+    }
+
+    /// The largest code magnitude: symmetric, so `-x` quantises to `-q(x)`.
+    fn levels(self) -> f32 {
+        match self {
+            Encoding::Int8 => 127.0,
+            Encoding::Int4 => 7.0,
+        }
+    }
+
+    /// Stored bytes of one row's codes.
+    fn row_bytes(self, dim: usize) -> usize {
+        match self {
+            Encoding::Int8 => dim,
+            Encoding::Int4 => dim.div_ceil(2),
+        }
+    }
+
+    /// The largest row scale a file may hold: rows within [`store::MAX_WEIGHT`], as weights are.
+    fn max_scale(self) -> f32 {
+        store::MAX_WEIGHT / self.levels()
+    }
+}
 
 /// What an item vectors file says about itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,9 +81,10 @@ pub struct VectorsHeader {
     pub payload_len: u64,
 }
 
-/// Int8 item vectors, row-major, with one scale per row.
+/// Quantised item vectors, row-major, with one scale per row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemVectors {
+    encoding: Encoding,
     dim: usize,
     scales: Vec<f32>,
     codes: Vec<i8>,
@@ -48,9 +92,9 @@ pub struct ItemVectors {
 
 impl ItemVectors {
     /// Quantises row-major `[items, dim]` vectors: each row by its largest magnitude, so every
-    /// value is off by at most half a step (`max|v| / 254`).
-    pub fn quantise(values: &[f32], dim: usize) -> Self {
-        let mut out = ItemVectors { dim, scales: Vec::new(), codes: Vec::with_capacity(values.len()) };
+    /// value is off by at most half a step (`max|v| / 254` in int8, `max|v| / 14` in int4).
+    pub fn quantise(values: &[f32], dim: usize, encoding: Encoding) -> Self {
+        let mut out = ItemVectors { encoding, dim, scales: Vec::new(), codes: Vec::with_capacity(values.len()) };
         for row in values.chunks_exact(dim.max(1)) {
             out.push(row);
         }
@@ -59,11 +103,12 @@ impl ItemVectors {
 
     /// Appends one quantised row.
     pub fn push(&mut self, row: &[f32]) {
+        let levels = self.encoding.levels();
         let peak = row.iter().fold(0f32, |m, v| m.max(v.abs()));
-        let scale = peak / LEVELS;
+        let scale = peak / levels;
         let inverse = if scale > 0.0 { 1.0 / scale } else { 0.0 };
         self.scales.push(scale);
-        self.codes.extend(row.iter().map(|v| (v * inverse).round().clamp(-LEVELS, LEVELS) as i8));
+        self.codes.extend(row.iter().map(|v| (v * inverse).round().clamp(-levels, levels) as i8));
     }
 
     pub fn len(&self) -> usize {
@@ -76,6 +121,10 @@ impl ItemVectors {
 
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
     }
 
     /// Row `i`, dequantised, appended to `out`.
@@ -107,15 +156,20 @@ impl ItemVectors {
 
     /// The file [`ItemVectors::from_bytes`] reads, bound to catalogue `fingerprint`.
     pub fn to_bytes(&self, fingerprint: &str) -> Vec<u8> {
-        let mut payload = Vec::with_capacity(self.scales.len() * 4 + self.codes.len());
+        let mut payload = Vec::with_capacity(self.len() * (4 + self.encoding.row_bytes(self.dim)));
         for s in &self.scales {
             payload.extend_from_slice(&s.to_le_bytes());
         }
-        payload.extend(self.codes.iter().map(|&q| q as u8));
+        for row in self.codes.chunks_exact(self.dim.max(1)) {
+            match self.encoding {
+                Encoding::Int8 => payload.extend(row.iter().map(|&q| q as u8)),
+                Encoding::Int4 => payload.extend(row.chunks(2).map(|p| (p[0] as u8 & 0x0f) | ((*p.get(1).unwrap_or(&0) as u8) << 4))),
+            }
+        }
         let header = VectorsHeader {
             items: self.len(),
             dim: self.dim,
-            encoding: ENCODING.into(),
+            encoding: self.encoding.name().into(),
             catalog: fingerprint.into(),
             payload_len: payload.len() as u64,
         };
@@ -123,13 +177,16 @@ impl ItemVectors {
     }
 
     /// Reads a file written by [`ItemVectors::to_bytes`], which must hold `items` rows of width
-    /// `dim` for catalogue `fingerprint`; every scale must be finite and in range.
-    pub fn from_bytes(bytes: &[u8], items: usize, dim: usize, fingerprint: &str) -> Result<Self> {
+    /// `dim` for catalogue `fingerprint`; every scale must be finite and in range. Int8 codes
+    /// stay in the file's own buffer (a million items' 64 MB are not copied: wasm memory only
+    /// grows, so a copy would stay the tab's for good).
+    pub fn from_bytes(bytes: Vec<u8>, items: usize, dim: usize, fingerprint: &str) -> Result<Self> {
         let bad = |m: String| Err(Error::Vectors(m));
-        let (header, payload) = store::open(bytes, &VECTORS, |h: &VectorsHeader| h.payload_len)?;
-        if header.encoding != ENCODING {
-            return bad(format!("encoding `{}` is not supported (this build reads `{ENCODING}`)", header.encoding));
-        }
+        let (header, payload) = store::open(&bytes, &VECTORS, |h: &VectorsHeader| h.payload_len)?;
+        let Ok(encoding) = Encoding::parse(&header.encoding) else {
+            let known = Encoding::ALL.map(Encoding::name).join(", ");
+            return bad(format!("encoding `{}` is not supported (this build reads {known})", header.encoding));
+        };
         if (header.items, header.dim) != (items, dim) {
             return bad(format!(
                 "holds {} vectors of width {}; the catalogue has {items} items and the model width {dim}",
@@ -139,16 +196,34 @@ impl ItemVectors {
         if header.catalog != fingerprint {
             return bad(format!("these vectors belong to catalogue {}, not to this one ({fingerprint})", header.catalog));
         }
-        let want = items.checked_mul(dim + 4);
+        let row = encoding.row_bytes(dim);
+        let want = items.checked_mul(row + 4);
         if want != Some(payload.len()) {
-            return bad(format!("{} bytes of payload; {items} rows of width {dim} need {want:?}", payload.len()));
+            return bad(format!("{} bytes of payload; {items} rows of width {dim} in {} need {want:?}", payload.len(), encoding.name()));
         }
-        let (scale_bytes, codes) = payload.split_at(items * 4);
+        let (scale_bytes, stored) = payload.split_at(items * 4);
         let scales: Vec<f32> = scale_bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-        if let Some(i) = scales.iter().position(|s| !(0.0..=MAX_SCALE).contains(s)) {
-            return bad(format!("row {i} has scale {}; scales must be from 0 to {MAX_SCALE}", scales[i]));
+        let max = encoding.max_scale();
+        if let Some(i) = scales.iter().position(|s| !(0.0..=max).contains(s)) {
+            return bad(format!("row {i} has scale {}; scales must be from 0 to {max}", scales[i]));
         }
-        Ok(ItemVectors { dim, scales, codes: codes.iter().map(|&b| b as i8).collect() })
+        let codes = match encoding {
+            Encoding::Int8 => {
+                let start = stored.as_ptr() as usize - bytes.as_ptr() as usize;
+                let end = start + stored.len();
+                let mut codes = bytes;
+                codes.truncate(end);
+                codes.drain(..start);
+                // Same size and alignment: the collect reuses the buffer.
+                codes.into_iter().map(|b| b as i8).collect()
+            }
+            // Each nibble sign-extended: shifted to the top of the byte, then back.
+            Encoding::Int4 => stored
+                .chunks_exact(row.max(1))
+                .flat_map(|r| r.iter().flat_map(|&b| [((b << 4) as i8) >> 4, (b as i8) >> 4]).take(dim))
+                .collect(),
+        };
+        Ok(ItemVectors { encoding, dim, scales, codes })
     }
 }
 
@@ -177,21 +252,23 @@ mod tests {
     #[test]
     fn every_value_is_within_half_a_step() {
         let values = sample(50, 19);
-        let q = ItemVectors::quantise(&values, 19);
-        for (row, back) in values.chunks(19).zip(q.dequantised().chunks(19)) {
-            let step = row.iter().fold(0f32, |m, v| m.max(v.abs())) / LEVELS;
-            for (v, b) in row.iter().zip(back) {
-                assert!((v - b).abs() <= step / 2.0 + 1e-6, "{v} came back as {b}");
+        for encoding in Encoding::ALL {
+            let q = ItemVectors::quantise(&values, 19, encoding);
+            for (row, back) in values.chunks(19).zip(q.dequantised().chunks(19)) {
+                let step = row.iter().fold(0f32, |m, v| m.max(v.abs())) / encoding.levels();
+                for (v, b) in row.iter().zip(back) {
+                    assert!((v - b).abs() <= step / 2.0 + 1e-6, "{encoding:?}: {v} came back as {b}");
+                }
             }
+            let zero = ItemVectors::quantise(&[0.0; 4], 4, encoding);
+            assert_eq!(zero.dequantised(), vec![0.0; 4]);
         }
-        let zero = ItemVectors::quantise(&[0.0; 4], 4);
-        assert_eq!(zero.dequantised(), vec![0.0; 4]);
     }
 
     #[test]
     fn scores_are_dot_products_with_the_dequantised_rows() {
         let (values, user) = (sample(30, 21), sample(1, 21));
-        let q = ItemVectors::quantise(&values, 21);
+        let q = ItemVectors::quantise(&values, 21, Encoding::Int8);
         let rows = q.dequantised();
         for (score, row) in q.scores(&user).iter().zip(rows.chunks(21)) {
             let plain: f32 = row.iter().zip(&user).map(|(a, b)| a * b).sum();
@@ -201,10 +278,16 @@ mod tests {
 
     #[test]
     fn files_round_trip_and_refuse_what_does_not_fit() {
-        let q = ItemVectors::quantise(&sample(7, 8), 8);
+        // An odd width: int4's last byte of each row holds one nibble.
+        for (encoding, bytes) in [(Encoding::Int8, 7 * (4 + 9)), (Encoding::Int4, 7 * (4 + 5))] {
+            let q = ItemVectors::quantise(&sample(7, 9), 9, encoding);
+            let file = q.to_bytes("abc");
+            assert_eq!(store::unframe(&file).unwrap().1.len(), bytes, "{encoding:?}");
+            assert_eq!(ItemVectors::from_bytes(file.clone(), 7, 9, "abc").unwrap(), q, "{encoding:?}");
+        }
+        let q = ItemVectors::quantise(&sample(7, 8), 8, Encoding::Int8);
         let bytes = q.to_bytes("abc");
-        assert_eq!(ItemVectors::from_bytes(&bytes, 7, 8, "abc").unwrap(), q);
-        let err = |b: &[u8], items, dim, fp| ItemVectors::from_bytes(b, items, dim, fp).unwrap_err().to_string();
+        let err = |b: &[u8], items, dim, fp| ItemVectors::from_bytes(b.to_vec(), items, dim, fp).unwrap_err().to_string();
         assert!(err(&bytes, 8, 8, "abc").contains("holds 7 vectors"));
         assert!(err(&bytes, 7, 8, "xyz").contains("belong to catalogue abc"));
         assert!(err(&bytes[..bytes.len() - 1], 7, 8, "abc").contains("truncated"));

@@ -62,7 +62,7 @@ fn train_eval_export_recommend() {
     // The browser's quantised item vectors rank about as the f32 model does (on this slice's
     // weak model 0.0679 and 0.0655; what it costs a trained model is in the browser benchmark).
     let quantised = root.join("quantised.json");
-    let q = scenerec(&["eval", "--data", d, "--config", c, "--weights", w, "--track", "in-scene", "--quantised", "--json", quantised.to_str().unwrap()]);
+    let q = scenerec(&["eval", "--data", d, "--config", c, "--weights", w, "--track", "in-scene", "--quantised", "int8", "--json", quantised.to_str().unwrap()]);
     assert!(q.status.success(), "{}", text(&q));
     let q: serde_json::Value = serde_json::from_slice(&std::fs::read(&quantised).unwrap()).unwrap();
     let ndcg = |v: &serde_json::Value| v["in_scene"]["overall"]["ndcg@10"].as_f64().unwrap();

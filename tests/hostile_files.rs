@@ -9,7 +9,7 @@ use scenerec::fuzz::mutate::{PlainTensor, with_tensors};
 use scenerec::model::{ModelConfig, SceneRec};
 use scenerec::recommender::{Export, HistoryEvent, NewItem, Recommender};
 use scenerec::store;
-use scenerec::vectors::VECTORS;
+use scenerec::vectors::{Encoding, VECTORS};
 
 const LM: usize = 8;
 
@@ -31,7 +31,7 @@ fn files() -> (Vec<u8>, String, Vec<u8>) {
     let cfg = config(&c);
     let dev = device(BackendKind::Flex, 3).unwrap();
     let model = SceneRec::new(&cfg, &dev).unwrap();
-    let export = block_on(Export::new(&model, &cfg, &c, &text(c.len()), "test", &dev)).unwrap();
+    let export = block_on(Export::new(&model, &cfg, &c, &text(c.len()), ("test", Encoding::Int8), &dev)).unwrap();
     (export.weights, c.to_json(), export.vectors)
 }
 
@@ -41,7 +41,7 @@ fn text(items: usize) -> Vec<f32> {
 }
 
 fn load(weights: &[u8], catalog: &str, vectors: &[u8]) -> Result<Recommender, String> {
-    block_on(Recommender::load(weights, catalog, vectors, &device(BackendKind::Flex, 1).unwrap())).map_err(|e| e.to_string())
+    block_on(Recommender::load(weights, catalog, vectors.to_vec(), &device(BackendKind::Flex, 1).unwrap())).map_err(|e| e.to_string())
 }
 
 /// Splits a file into (header JSON, payload), as the format lays them out.

@@ -10,6 +10,7 @@ use scenerec::data::Event;
 use scenerec::experiment::Prepared;
 use scenerec::recommender::{Export, FineTuneOptions, HistoryColumns, HistoryEvent, NewItem, Recommender};
 use scenerec::store;
+use scenerec::vectors::Encoding;
 use scenerec::train::{Silent, TrainConfig, fit};
 
 /// A model trained on a real slice, and its export: (prepared, weights, catalog, item vectors).
@@ -29,7 +30,7 @@ fn trained() -> &'static (Vec<u8>, Artifacts) {
         let known = vec![true; p.data.catalog.len()];
         let dev = device(BackendKind::Flex, 2).unwrap();
         let t = fit(&cfg, &p.train_input(&known), &dev, None, &mut Silent).unwrap();
-        let export = block_on(Export::new(&t.model, &t.config, &p.data.catalog, &p.lm, "pretrained", &dev)).unwrap();
+        let export = block_on(Export::new(&t.model, &t.config, &p.data.catalog, &p.lm, ("pretrained", Encoding::Int8), &dev)).unwrap();
         let full = block_on(store::save(&t.model, &t.config, &p.data.catalog.fingerprint(), "pretrained")).unwrap();
         let catalog = p.data.catalog.to_json();
         (full, (p, export.weights, catalog, export.vectors))
@@ -38,7 +39,7 @@ fn trained() -> &'static (Vec<u8>, Artifacts) {
 
 fn load() -> Recommender {
     let (_, w, c, v) = artifacts();
-    block_on(Recommender::load(w, c, v, &device(BackendKind::Flex, 1).unwrap())).unwrap()
+    block_on(Recommender::load(w, c, v.to_vec(), &device(BackendKind::Flex, 1).unwrap())).unwrap()
 }
 
 fn history(p: &Prepared, events: &[Event]) -> Vec<HistoryEvent> {
@@ -118,7 +119,7 @@ fn bad_input_is_an_error_and_the_instance_keeps_working() {
     assert!(msg(block_on(rec.recommend(&good, Some("Comedy"), 5, &["nope".into()]))).contains("unknown item `nope` in exclude"));
 
     let dev = device(BackendKind::Flex, 1).unwrap();
-    let load_err = |w: &[u8], c: &str, v: &[u8]| block_on(Recommender::load(w, c, v, &dev)).err().map(|e| e.to_string()).expect("must fail");
+    let load_err = |w: &[u8], c: &str, v: &[u8]| block_on(Recommender::load(w, c, v.to_vec(), &dev)).err().map(|e| e.to_string()).expect("must fail");
     assert!(load_err(&w[..w.len() - 7], c, v).contains("weights file: truncated"));
     assert!(load_err(w, c, &v[..v.len() - 4]).contains("item vectors file: truncated"));
     assert!(load_err(v, c, w).contains("not a scenerec weights file"), "the two files swapped");
@@ -187,7 +188,7 @@ fn fine_tuning_personalises_without_hurting_held_out_rank_and_exports_identicall
             let h = history(p, &past[cut.map_or(0, |n| past.len() - n)..]);
             let target = &p.data.catalog.items[case.target.item as usize].id;
             let scene = &p.data.catalog.scenes[case.target.scene as usize];
-            let mut rec = block_on(Recommender::load(w, c, v, &dev)).unwrap();
+            let mut rec = block_on(Recommender::load(w, c, v.to_vec(), &dev)).unwrap();
             before += rank_of(&rec, &h, scene, target);
             let shared_top = block_on(rec.recommend(&h, Some(scene), 20, &[])).unwrap();
             let mut steps = 0;
@@ -210,7 +211,7 @@ fn fine_tuning_personalises_without_hurting_held_out_rank_and_exports_identicall
     }
 
     let (bytes, h, scene, expected) = last_export.unwrap();
-    let reloaded = block_on(Recommender::load(&bytes, c, v, &dev)).unwrap();
+    let reloaded = block_on(Recommender::load(&bytes, c, v.to_vec(), &dev)).unwrap();
     assert_eq!(block_on(reloaded.recommend(&h, Some(&scene), 20, &[])).unwrap(), expected, "personal weights reload to identical scores");
 }
 
@@ -239,7 +240,7 @@ fn the_quantised_export_ranks_as_the_f32_model() {
     let dev = device(BackendKind::Flex, 1).unwrap();
     let (model, header) = store::load(full, &dev, None).unwrap();
     let table = model.item_table(&p.features(&vec![true; p.data.catalog.len()], &dev).unwrap(), None);
-    let rec = block_on(Recommender::load(w, c, v, &dev)).unwrap();
+    let rec = block_on(Recommender::load(w, c, v.to_vec(), &dev)).unwrap();
     let (mut shared, mut worst) = (0usize, 0f32);
     let cases: Vec<_> = p.split.test.iter().take(20).collect();
     for case in &cases {

@@ -88,9 +88,10 @@ enum Command {
         /// its scene's items), `last-scene` (the tab of the user's last event), or `all`.
         #[arg(long, default_value = "all")]
         track: String,
-        /// Rank from the item vectors quantised as `export` ships them (the browser's ranking).
+        /// Rank from the item vectors quantised as `export --encoding` ships them (`int8` or
+        /// `int4`: the browser's ranking), to measure what the quantisation costs.
         #[arg(long)]
-        quantised: bool,
+        quantised: Option<String>,
         /// Also write the report as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -99,6 +100,10 @@ enum Command {
     Export {
         #[command(flatten)]
         trained: Trained,
+        /// How the item vectors are quantised: `int8` (default) or `int4` (half the download,
+        /// for the largest catalogues; see the browser benchmark for what it costs).
+        #[arg(long, default_value = "int8")]
+        encoding: String,
         #[arg(long)]
         out: PathBuf,
     },
@@ -141,10 +146,13 @@ enum Command {
         items: usize,
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// `int8` or `int4` item vectors (as `export --encoding`).
+        #[arg(long, default_value = "int8")]
+        encoding: String,
         #[arg(long)]
         out: PathBuf,
     },
-    /// Fuzz a target (weights, catalog, history, recbole) with N mutated inputs; a panic fails.
+    /// Fuzz a target (weights, vectors, catalog, history, recbole) with N mutated inputs; a panic fails.
     /// The RecBole seeds are the given data set's atomic files.
     Fuzz {
         #[arg(long)]
@@ -194,15 +202,17 @@ fn main() -> ExitCode {
         Command::EmbedItems { items, lm_dir, out } => commands::embed_items(&items, &lm_dir, out.as_deref()),
         Command::Train { set, out, resume } => commands::train(&set.data, set.config.as_deref(), &out, resume),
         Command::Eval { trained: t, split, track, quantised, json } => {
-            commands::eval(&t.set.data, &t.weights, t.set.config.as_deref(), &split, &track, quantised, json.as_deref())
+            commands::eval(&t.set.data, &t.weights, t.set.config.as_deref(), &split, &track, quantised.as_deref(), json.as_deref())
         }
-        Command::Export { trained: t, out } => commands::export(&t.set.data, &t.weights, t.set.config.as_deref(), &out),
+        Command::Export { trained: t, encoding, out } => {
+            commands::export(&t.set.data, &t.weights, t.set.config.as_deref(), &encoding, &out)
+        }
         Command::Recommend { trained: t, user, scene, k } => {
             commands::recommend(&t.set.data, &t.weights, t.set.config.as_deref(), user.as_deref(), scene.as_deref(), k)
         }
         Command::Rank { model, request, repeat } => commands::rank(&model, &request, repeat),
         Command::Tensors { weights, out } => commands::tensors(&weights, &out),
-        Command::Synth { items, seed, out } => commands::synth(items, seed, &out),
+        Command::Synth { items, seed, encoding, out } => commands::synth(items, seed, &encoding, &out),
         Command::Fuzz { target, inputs, seed, data, json, write } => {
             commands::fuzz(&target, inputs, seed, &data, json.as_deref(), write.as_deref())
         }

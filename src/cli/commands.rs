@@ -8,6 +8,7 @@ use crate::backend::{BackendKind, device};
 use crate::data::atomic::AtomicTable;
 use crate::data::dataset::{Dataset, atomic_path};
 use crate::embed::{EmbeddingCache, TextEncoder};
+use crate::vectors::Encoding;
 use crate::eval::{Report, Track, evaluate, model_ranker, quantised_table, table_ranker};
 use crate::experiment::{Prepared, cache_path};
 use crate::train::checkpoint::Checkpoint;
@@ -170,7 +171,7 @@ fn load_trained(data: &Path, weights: &Path, config: Option<&Path>) -> Result<Lo
 /// With `quantised`, the model ranks from its item vectors as `scenerec export` quantises them
 /// for the browser, so the two reports together give the quantisation's cost.
 #[allow(clippy::too_many_arguments)]
-pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, track: &str, quantised: bool, json: Option<&Path>) -> Result<()> {
+pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, track: &str, quantised: Option<&str>, json: Option<&Path>) -> Result<()> {
     let tracks: Vec<Track> = match track {
         "all" => Track::ALL.to_vec(),
         name => vec![Track::parse(name).map_err(|e| Error::Input(format!("{e}, or all")))?],
@@ -182,7 +183,10 @@ pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, tra
         other => return Err(Error::Input(format!("unknown split `{other}` (test or valid)"))),
     };
     let feats = features(&prepared, &dev)?;
-    let table = if quantised { quantised_table(&model, &feats)? } else { model.item_table(&feats, None) };
+    let table = match quantised {
+        Some(encoding) => quantised_table(&model, &feats, Encoding::parse(encoding)?)?,
+        None => model.item_table(&feats, None),
+    };
     let mut ranker = table_ranker(&model, &header.model, table, &prepared.data.histories);
     let mut reports = std::collections::BTreeMap::new();
     for t in tracks {
@@ -213,10 +217,11 @@ pub fn print_report(name: &str, r: &Report) {
 }
 
 /// `export`: the browser bundle (see [`write_model_dir`]) and `popularity.json`.
-pub fn export(data: &Path, weights: &Path, config: Option<&Path>, out: &Path) -> Result<()> {
+pub fn export(data: &Path, weights: &Path, config: Option<&Path>, encoding: &str, out: &Path) -> Result<()> {
+    let encoding = Encoding::parse(encoding)?;
     let Loaded { prepared, dev, model, header, .. } = load_trained(data, weights, config)?;
     let catalog = &prepared.data.catalog;
-    let sizes = write_model_dir(out, &model, &header.model, catalog, &prepared.lm, &header.kind, &dev)?;
+    let sizes = write_model_dir(out, &model, &header.model, catalog, &prepared.lm, (&header.kind, encoding), &dev)?;
     write(&out.join("popularity.json"), popularity_json(&prepared.data))?;
     eprintln!("exported to {}: {sizes}, popularity.json", out.display());
     Ok(())
@@ -238,7 +243,7 @@ fn write_model_dir(
     config: &crate::model::ModelConfig,
     catalog: &crate::data::Catalog,
     lm: &[f32],
-    kind: &str,
+    kind: (&str, Encoding),
     dev: &burn::tensor::Device,
 ) -> Result<String> {
     use sha2::{Digest, Sha256};
@@ -334,7 +339,7 @@ pub fn rank(model_dir: &Path, request: &Path, repeat: usize) -> Result<()> {
     let req: RankRequest = serde_json::from_str(&text).map_err(|e| Error::Input(format!("{}: {e}", request.display())))?;
     let catalog = String::from_utf8(read("catalog.json")?).map_err(|e| Error::Data(format!("catalog.json: {e}")))?;
     let dev = device(BackendKind::Flex, 0)?;
-    let rec = block_on(Recommender::load(&read("model.weights")?, &catalog, &read("item_vectors.bin")?, &dev))?;
+    let rec = block_on(Recommender::load(&read("model.weights")?, &catalog, read("item_vectors.bin")?, &dev))?;
     let mut times = Vec::with_capacity(repeat);
     let mut out = Vec::new();
     if repeat > 1 {
@@ -412,7 +417,8 @@ pub fn fuzz(target: &str, inputs: usize, seed: u64, data: &Path, json: Option<&P
     }
 }
 
-pub fn synth(items: usize, seed: u64, out: &Path) -> Result<()> {
+pub fn synth(items: usize, seed: u64, encoding: &str, out: &Path) -> Result<()> {
+    let encoding = Encoding::parse(encoding)?;
     use crate::data::{Catalog, Item};
     if items == 0 {
         return Err(Error::Input("--items must be at least 1".into()));
@@ -432,7 +438,7 @@ pub fn synth(items: usize, seed: u64, out: &Path) -> Result<()> {
         let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
         lm.extend(v.into_iter().map(|x| x / norm));
     }
-    let sizes = write_model_dir(out, &model, &config, &catalog, &lm, "synthetic", &dev)?;
+    let sizes = write_model_dir(out, &model, &config, &catalog, &lm, ("synthetic", encoding), &dev)?;
     eprintln!("synthetic model with {items} items written to {}: {sizes}", out.display());
     Ok(())
 }

@@ -34,13 +34,17 @@ pub fn item_text(title: &str, genres: &[&str]) -> String {
 }
 
 /// Items, scene names and genre names, with a lookup from item id to index.
+///
+/// The id lookup is the item indices sorted by id (4 bytes per item, searched by bisection)
+/// rather than a hash map holding a second copy of every id: a million-item catalogue has to
+/// fit a browser tab's wasm memory.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Catalog {
     pub scenes: Vec<String>,
     pub genres: Vec<String>,
     pub items: Vec<Item>,
     #[serde(skip)]
-    index: HashMap<String, usize>,
+    by_id: Vec<u32>,
     #[serde(skip)]
     scene_index: HashMap<String, usize>,
 }
@@ -51,7 +55,7 @@ pub const MAX_GENRE_CELLS: usize = 1 << 28;
 
 impl Catalog {
     pub fn new(scenes: Vec<String>, genres: Vec<String>, items: Vec<Item>) -> Result<Self> {
-        let mut catalog = Catalog { scenes, genres, items, index: HashMap::new(), scene_index: HashMap::new() };
+        let mut catalog = Catalog { scenes, genres, items, by_id: Vec::new(), scene_index: HashMap::new() };
         catalog.reindex()?;
         Ok(catalog)
     }
@@ -77,11 +81,13 @@ impl Catalog {
                 return Err(Error::Data(format!("scene `{name}` appears twice in the catalogue")));
             }
         }
-        self.index.clear();
-        for (i, item) in self.items.iter().enumerate() {
-            if self.index.insert(item.id.clone(), i).is_some() {
-                return Err(Error::Data(format!("item id `{}` appears twice in the catalogue", item.id)));
-            }
+        let mut by_id: Vec<u32> = (0..items as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| self.items[a as usize].id.cmp(&self.items[b as usize].id));
+        if let Some(pair) = by_id.windows(2).find(|p| self.items[p[0] as usize].id == self.items[p[1] as usize].id) {
+            return Err(Error::Data(format!("item id `{}` appears twice in the catalogue", self.items[pair[0] as usize].id)));
+        }
+        self.by_id = by_id;
+        for item in &self.items {
             if item.scene as usize >= self.scenes.len() {
                 return Err(Error::Data(format!("item `{}` has scene {} of {}", item.id, item.scene, self.scenes.len())));
             }
@@ -114,7 +120,8 @@ impl Catalog {
     }
 
     pub fn item_index(&self, id: &str) -> Option<usize> {
-        self.index.get(id).copied()
+        let found = self.by_id.binary_search_by(|&i| self.items[i as usize].id.as_str().cmp(id));
+        found.ok().map(|p| self.by_id[p] as usize)
     }
 
     pub fn scene_index(&self, name: &str) -> Option<usize> {
@@ -148,9 +155,22 @@ impl Catalog {
 
     /// A stable fingerprint of the catalogue, stored in weights files so that weights are
     /// never paired with a catalogue they were not trained on.
+    ///
+    /// The JSON is hashed as it is written, never held whole (at a million items it is 66 MB).
     pub fn fingerprint(&self) -> String {
         use sha2::{Digest, Sha256};
-        let hash = Sha256::digest(self.to_json().as_bytes());
-        hash.iter().take(8).map(|b| format!("{b:02x}")).collect()
+        struct Hashing(Sha256);
+        impl std::io::Write for Hashing {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.update(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut hashing = Hashing(Sha256::new());
+        serde_json::to_writer(&mut hashing, self).expect("catalogue serialises");
+        hashing.0.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
     }
 }

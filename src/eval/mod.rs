@@ -18,7 +18,7 @@ use crate::metrics::{Accumulator, LIST_K, TopList};
 use crate::model::{ItemFeatures, ItemTable, ModelConfig, SceneRec};
 use crate::rank::{Ranking, rank_batch};
 use crate::Result;
-use crate::vectors::ItemVectors;
+use crate::vectors::{Encoding, ItemVectors};
 
 pub use track::{Query, Track};
 
@@ -144,11 +144,11 @@ pub fn model_ranker<'a>(
 
 /// The model's item table as a browser export ranks with it: quantised as `scenerec export`
 /// quantises it ([`crate::vectors`]), so an evaluation over it measures what that costs.
-pub fn quantised_table(model: &SceneRec, features: &ItemFeatures) -> Result<ItemTable> {
+pub fn quantised_table(model: &SceneRec, features: &ItemFeatures, encoding: Encoding) -> Result<ItemTable> {
     let table = model.item_table(features, None).vectors;
     let [n, dim] = table.dims();
     let device = table.device();
-    let quantised = ItemVectors::quantise(&block_on(read_f32(table))?, dim).dequantised();
+    let quantised = ItemVectors::quantise(&block_on(read_f32(table))?, dim, encoding).dequantised();
     Ok(ItemTable::new(Tensor::from_data(TensorData::new(quantised, [n, dim]), &device)))
 }
 

@@ -17,11 +17,12 @@ use crate::data::dataset::Dataset;
 use crate::data::{Catalog, Item};
 use crate::model::{ModelConfig, SceneRec};
 use crate::recommender::{Export, HistoryColumns, Recommender};
+use crate::vectors::Encoding;
 use crate::rng::Rng;
 use crate::{Error, Result};
 
 /// The targets, by the name `scenerec fuzz --target` takes.
-pub const TARGETS: [&str; 4] = ["weights", "catalog", "history", "recbole"];
+pub const TARGETS: [&str; 5] = ["weights", "vectors", "catalog", "history", "recbole"];
 
 /// How the inputs of one target ended.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -62,7 +63,7 @@ impl Seeds {
         let dev = device(BackendKind::Flex, 7)?;
         let model = SceneRec::new(&config, &dev)?;
         let text: Vec<f32> = (0..catalog.len() * LM).map(|i| (i % 5) as f32 / 5.0 - 0.4).collect();
-        let export = block_on(Export::new(&model, &config, &catalog, &text, "fuzz seed", &dev))?;
+        let export = block_on(Export::new(&model, &config, &catalog, &text, ("fuzz seed", Encoding::Int8), &dev))?;
         let inter = inter_file.lines().take(200).collect::<Vec<_>>().join("\n");
         Ok(Seeds { weights: export.weights, catalog: catalog.to_json(), vectors: export.vectors, recbole: (item_file.to_string(), inter) })
     }
@@ -90,7 +91,7 @@ pub fn write_weights(seeds: &Seeds, inputs: usize, seed: u64, dir: &std::path::P
 /// Runs `inputs` mutated inputs through `target`.
 pub fn run(target: &str, seeds: &Seeds, inputs: usize, seed: u64) -> Result<Tally> {
     let dev = device(BackendKind::Flex, 1)?;
-    let engine = block_on(Recommender::load(&seeds.weights, &seeds.catalog, &seeds.vectors, &dev))?;
+    let engine = block_on(Recommender::load(&seeds.weights, &seeds.catalog, seeds.vectors.clone(), &dev))?;
     let mut rng = Rng::new(seed);
     let mut tally = Tally::default();
     let quiet = std::panic::take_hook();
@@ -98,6 +99,7 @@ pub fn run(target: &str, seeds: &Seeds, inputs: usize, seed: u64) -> Result<Tall
     for _ in 0..inputs {
         let outcome = catch_unwind(AssertUnwindSafe(|| match target {
             "weights" => weights_input(seeds, &mut rng, &dev),
+            "vectors" => vectors_input(seeds, &mut rng, &dev),
             "catalog" => catalog_input(seeds, &mut rng),
             "history" => history_input(&engine, &mut rng),
             "recbole" => recbole_input(seeds, &mut rng),
@@ -142,7 +144,13 @@ fn ranks(rec: &Recommender) -> Result<()> {
 
 fn weights_input(seeds: &Seeds, rng: &mut Rng, dev: &burn::tensor::Device) -> Result<()> {
     let bytes = mutate::weights(&seeds.weights, rng);
-    let rec = block_on(Recommender::load(&bytes, &seeds.catalog, &seeds.vectors, dev))?;
+    let rec = block_on(Recommender::load(&bytes, &seeds.catalog, seeds.vectors.clone(), dev))?;
+    ranks(&rec)
+}
+
+fn vectors_input(seeds: &Seeds, rng: &mut Rng, dev: &burn::tensor::Device) -> Result<()> {
+    let bytes = mutate::vectors(&seeds.vectors, rng);
+    let rec = block_on(Recommender::load(&seeds.weights, &seeds.catalog, bytes, dev))?;
     ranks(&rec)
 }
 

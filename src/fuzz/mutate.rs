@@ -109,11 +109,23 @@ fn number_spans(text: &str) -> Vec<(usize, usize)> {
 
 /// A weights file damaged (bytes) or crafted (header or tensors edited, then re-signed).
 pub fn weights(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
-    let Some((header, payload)) = store::unframe(seed) else { return bytes(seed, rng) };
+    signed(seed, &store::WEIGHTS, rng, tensors)
+}
+
+/// An item vectors file damaged (bytes) or crafted (header or payload bytes edited, then
+/// re-signed: planted scales, other codes, a payload of another length).
+pub fn vectors(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
+    signed(seed, &crate::vectors::VECTORS, rng, bytes)
+}
+
+/// A signed file of `kind` damaged at the byte level, or with its header text or its payload
+/// (by `payload`) edited and then re-signed, as an attacker would.
+fn signed(seed: &[u8], kind: &store::Kind, rng: &mut Rng, payload: fn(&[u8], &mut Rng) -> Vec<u8>) -> Vec<u8> {
+    let Some((header, body)) = store::unframe(seed) else { return bytes(seed, rng) };
     match rng.below(3) {
         0 => bytes(seed, rng),
-        1 => store::frame(text(&String::from_utf8_lossy(header), rng).as_bytes(), payload),
-        _ => store::frame(header, &tensors(payload, rng)),
+        1 => store::frame_as(kind, text(&String::from_utf8_lossy(header), rng).as_bytes(), body),
+        _ => store::frame_as(kind, header, &payload(body, rng)),
     }
 }
 

@@ -135,7 +135,7 @@ impl Engine {
         let (weights, item_vectors) = (weights.to_vec(), item_vectors.to_vec());
         future_to_promise(async move {
             let dev = device_for(&device).await?;
-            let rec = Recommender::load(&weights, &catalog, &item_vectors, &dev).await.map_err(js_err)?;
+            let rec = Recommender::load(&weights, &catalog, item_vectors, &dev).await.map_err(js_err)?;
             Ok(Engine { inner: Rc::new(RefCell::new(Some(rec))), run: Rc::new(RefCell::new(None)), backend: device }.into())
         })
     }

@@ -4,8 +4,10 @@
 // the demo page's first-recommendations and click latencies. Prints the figures and writes bench/results/browser.json.
 //
 // Run through scripts/bench-browser.sh, which builds pkg/ and the models this reads:
-// runs/browser-model (the default model, exported) and runs/synth-{1000,10000} (random models
-// over synthetic one-scene catalogues: for speed only).
+// runs/browser-model (the default model, exported), runs/synth-{1000,10000,100000,1000000}
+// (random models over synthetic one-scene catalogues: for speed and size only; the catalogue
+// axis is bench-catalogue.mjs) and runs/quantisation/*.json (the default model evaluated with
+// f32, int8 and int4 item vectors: what the export's quantisation costs).
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -14,6 +16,7 @@ import { serve } from "../serve.mjs";
 import { launch } from "./browser.mjs";
 import { measureDemo } from "./bench-demo.mjs";
 import { measureRanking } from "./bench-ranking.mjs";
+import { measureCatalogues } from "./bench-catalogue.mjs";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const REPEAT = 9;
@@ -25,6 +28,25 @@ function synthRequest(n) {
   // 50 events over the first items: the same request in the browser and natively.
   const history = Array.from({ length: 50 }, (_, i) => ({ itemId: `item-${(i * 7) % n}`, scene: "all", time: i * 60 }));
   return { history, scene: "all", k: 10, exclude: [] };
+}
+
+/** ML-1M test NDCG@10 on the agnostic and in-scene tracks, per item-vector encoding. */
+function quantisation() {
+  const read = (name) => JSON.parse(readFileSync(join(ROOT, `runs/quantisation/${name}.json`), "utf8"));
+  const ndcg = (report) => ({
+    agnostic: { "ndcg@10": report.agnostic.overall["ndcg@10"] },
+    in_scene: { "ndcg@10": report.in_scene.overall["ndcg@10"] },
+  });
+  return {
+    "ml-1m": {
+      f32: ndcg(read("f32")),
+      exported: ndcg(read("int8")),
+      format: "int8-row: int8 codes with one f32 scale per item row (the default export)",
+      int4: ndcg(read("int4")),
+      int4_format: "int4-row: `scenerec export --encoding int4`, half the bytes",
+      command: "scenerec eval --data data/ml-1m --weights models/default.weights [--quantised int8|int4] (test split)",
+    },
+  };
 }
 
 /** Native flex: ms per ranking, median of `repeat` calls in a fresh `scenerec rank` process. */
@@ -112,6 +134,8 @@ const results = {
   tfjs: ranking.tfjs,
   wasm_bytes: { cpu: sizes("cpu"), webgpu: sizes("webgpu") },
   demo: await measureDemo(browser, ROOT, REPEAT),
+  catalogue: await measureCatalogues(browser, server.url, ROOT, synthRequest, nativeRankMs),
+  quantisation: quantisation(),
 };
 await browser.close();
 server.close();

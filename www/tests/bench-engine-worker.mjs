@@ -1,8 +1,7 @@
 // A worker for bench-ranking.mjs that times the CPU wasm engine inside the worker, without the
 // page ↔ worker round trip the package adds: the ranking cost comparable to native flex.
 // Messages: {load: n} → loads runs/synth-n; {n, request, calls} → mean ms per recommend call
-// (the history resolved to catalogue indices once, as the package's page side does per call).
-import { CatalogIndex } from "/pkg/encode.js";
+// (the history resolved to catalogue indices once, as the package's worker does per call).
 
 let mod;
 const engines = {};
@@ -18,8 +17,17 @@ self.onmessage = async ({ data }) => {
       return;
     }
     const { n, request, calls } = data;
-    const index = new CatalogIndex(engines[n].catalog());
-    const [h, scene, exclude] = [index.history(request.history), index.scene(request.scene), index.itemIds(request.exclude, "exclude")];
+    const catalog = engines[n].catalog();
+    const item = new Map(catalog.items.map((it, i) => [it.id, i]));
+    const scene = catalog.scenes.indexOf(request.scene);
+    const events = request.history;
+    const h = {
+      items: Uint32Array.from(events, (e) => item.get(e.itemId)),
+      scenes: Uint32Array.from(events, (e) => catalog.scenes.indexOf(e.scene)),
+      actions: Uint8Array.from(events, (e) => (e.action === "like" ? 1 : 0)),
+      times: Float64Array.from(events, (e) => e.time),
+    };
+    const exclude = Uint32Array.from(request.exclude, (id) => item.get(id));
     const call = () => engines[n].recommend(new mod.History(h.items, h.scenes, h.actions, h.times), scene, request.k, exclude);
     const t0 = performance.now();
     for (let i = 0; i < calls; i++) await call();

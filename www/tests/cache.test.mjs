@@ -138,3 +138,20 @@ test("a full disk is reported, and the model loads from the network", async () =
   }
   assert.deepEqual(r.keys, [], "nothing half-stored");
 });
+
+test("a model exported by an earlier version is refused, naming its format", async () => {
+  const path = join(DIR, "manifest.json");
+  const good = readFileSync(path, "utf8");
+  // An earlier export: manifest format 1, with item_text.f32 where item_vectors.bin is now.
+  const manifest = JSON.parse(good);
+  manifest.format = 1;
+  manifest.files["item_text.f32"] = manifest.files["item_vectors.bin"];
+  delete manifest.files["item_vectors.bin"];
+  writeFileSync(path, JSON.stringify(manifest));
+  try {
+    const r = await load();
+    assert.match(r.error ?? "", /is model format 1; this scenerec reads format 2: export the model again/);
+  } finally {
+    writeFileSync(path, good);
+  }
+});

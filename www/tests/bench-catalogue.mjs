@@ -1,0 +1,77 @@
+// The catalogue axis of the browser benchmark (bench-browser.mjs): synthetic catalogues of 10k,
+// 100k and 1M items (runs/synth-N, int8 item vectors, `scenerec synth`), each measured on CPU
+// wasm in a fresh browser context (an empty model cache):
+// - the bytes a visitor downloads, raw and gzipped (what a server sending gzip serves);
+// - load time cold (download, hash, store in the cache, start the engine) and from the cache;
+// - the worker's wasm memory after the load (it only grows, so this is the load's peak);
+// - ranking (k = 10, a 50-event history, the whole catalogue) through the package and as the
+//   engine alone inside a worker (bench-engine-worker.mjs), and natively for reference.
+import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { join } from "node:path";
+
+const FILES = ["model.weights", "catalog.json", "item_vectors.bin"];
+const CALLS = 20;
+
+function download(root, n) {
+  const bytes = FILES.map((f) => readFileSync(join(root, `runs/synth-${n}`, f)));
+  return {
+    download_bytes: bytes.reduce((a, b) => a + b.length, 0),
+    download_gzip_bytes: bytes.reduce((a, b) => a + gzipSync(b).length, 0),
+  };
+}
+
+/** Browser figures for runs/synth-`n` with `request`, in a context of its own. */
+async function inBrowser(browser, url, n, request) {
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(`${url}/www/tests/blank.html`);
+  const out = await page.evaluate(
+    async ({ n, request, calls }) => {
+      const { Recommender } = await import("/pkg/index.js");
+      const model = `/runs/synth-${n}/`;
+      const load = async () => {
+        const t0 = performance.now();
+        const rec = await Recommender.load({ model, device: "cpu" });
+        return { rec, ms: performance.now() - t0 };
+      };
+      const cold = await load();
+      await cold.rec.dispose();
+      const { rec, ms } = await load();
+      const memory = (await rec.stats()).wasmMemoryBytes;
+      for (let i = 0; i < 5; i++) await rec.recommend(request); // warm-up
+      const t0 = performance.now();
+      for (let i = 0; i < calls; i++) await rec.recommend(request);
+      const rank = (performance.now() - t0) / calls;
+      await rec.dispose();
+      const worker = new Worker("/www/tests/bench-engine-worker.mjs", { type: "module" });
+      const ask = (message) =>
+        new Promise((resolve, reject) => {
+          worker.onmessage = ({ data }) => (data.ok ? resolve(data.ms) : reject(new Error(data.error)));
+          worker.postMessage(message);
+        });
+      await ask({ load: n });
+      await ask({ n, request, calls: 5 });
+      const engine = await ask({ n, request, calls });
+      worker.terminate();
+      return { load_cold_ms: cold.ms, load_cached_ms: ms, wasm_memory_bytes: memory, rank_ms: rank, engine_rank_ms: engine };
+    },
+    { n, request, calls: CALLS },
+  );
+  await context.close();
+  return out;
+}
+
+/**
+ * `{ "10k": C, "100k": C, "1m": C }` with C as the issue's results file names it;
+ * `request(n)` is the ranking request, `nativeRankMs(n, calls)` the native figure.
+ */
+export async function measureCatalogues(browser, url, root, request, nativeRankMs) {
+  const out = {};
+  for (const [name, n] of [["10k", 10_000], ["100k", 100_000], ["1m", 1_000_000]]) {
+    const figures = { ...download(root, n), ...(await inBrowser(browser, url, n, request(n))), native_rank_ms: nativeRankMs(n, CALLS) };
+    console.error(`catalogue ${name}: ${JSON.stringify(figures)}`);
+    out[name] = figures;
+  }
+  return out;
+}
