@@ -226,8 +226,9 @@ impl FineTune {
     }
 }
 
-/// Ids of the parameters fine-tuning updates: the scene layers and the fusion head.
-fn tunable_params(model: &SceneRec) -> Vec<ParamId> {
+/// Ids of the parameters fine-tuning updates: the scene layers and the fusion head (what a
+/// personal weights file holds).
+pub fn tunable_params(model: &SceneRec) -> Vec<ParamId> {
     struct Ids(Vec<ParamId>);
     impl ModuleVisitor for Ids {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {

@@ -123,12 +123,14 @@ pub struct Recommender {
 }
 
 impl Recommender {
-    /// Loads an export: weights (the user-side layers; a full checkpoint works too), catalogue
+    /// Loads an export: weights (the user-side layers; a full checkpoint works too), with a
+    /// user's `personal` weights ([`Recommender::export_weights`]) put in when given, catalogue
     /// JSON and the quantised item vectors ([`crate::vectors`]).
-    pub async fn load(weights: &[u8], catalog_json: &str, item_vectors: Vec<u8>, device: &Device) -> Result<Self> {
+    pub async fn load(weights: &[u8], personal: Option<&[u8]>, catalog_json: &str, item_vectors: Vec<u8>, device: &Device) -> Result<Self> {
         let catalog = Catalog::from_json(catalog_json)?;
         let fingerprint = catalog.fingerprint();
-        let (model, header) = store::load_for_catalog(weights, device, &catalog, &fingerprint)?;
+        let overlaid = personal.map(|p| store::overlay(weights, p)).transpose()?;
+        let (model, header) = store::load_for_catalog(overlaid.as_deref().unwrap_or(weights), device, &catalog, &fingerprint)?;
         let vectors = ItemVectors::from_bytes(item_vectors, catalog.len(), header.model.dim, &fingerprint)?;
         Ok(Recommender { catalog, header, model, vectors, device: device.clone() })
     }
@@ -473,9 +475,12 @@ impl Recommender {
         Ok(())
     }
 
-    /// The current (possibly fine-tuned) weights, loadable with [`Recommender::load`].
+    /// The layers fine-tuning tunes, as they are now (fine-tuned or shared): a user's personal
+    /// weights, loadable over the shared ones with [`Recommender::load`] (about 100 KB for the
+    /// default model, a fifth of the user-side weights).
     pub async fn export_weights(&self) -> Result<Vec<u8>> {
-        store::save(&self.model, &self.header.model, &self.header.catalog, "personal").await
+        let tuned = crate::fine_tune::tunable_params(&self.model);
+        store::save_only(&self.model, &self.header.model, &self.header.catalog, "personal", Some(&tuned)).await
     }
 }
 

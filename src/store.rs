@@ -64,6 +64,11 @@ pub struct Header {
     /// table gives, and only new items (cold, with no ID vector) go through the tower there.
     #[serde(default = "holds_ids")]
     pub item_ids: bool,
+    /// Whether the file holds only some layers: a personal file keeps the layers on-device
+    /// fine-tuning tunes (a fifth of the user-side weights), applied over the shared weights
+    /// with [`overlay`].
+    #[serde(default)]
+    pub partial: bool,
     pub payload_len: u64,
 }
 
@@ -77,9 +82,15 @@ fn holds_ids() -> bool {
 /// parameters read asynchronously, so it works on every device: a synchronous read panics
 /// under WebGPU in wasm, and the WebGPU artifact has no CPU backend to copy the model to.
 pub async fn save(model: &SceneRec, config: &ModelConfig, catalog: &str, kind: &str) -> Result<Vec<u8>> {
+    save_only(model, config, catalog, kind, None).await
+}
+
+/// [`save`], of only the parameters `keep` (by id) when given: a partial file, for [`overlay`].
+pub async fn save_only(model: &SceneRec, config: &ModelConfig, catalog: &str, kind: &str, keep: Option<&[ParamId]>) -> Result<Vec<u8>> {
     let tensors = named_tensors(model)
         .await?
         .into_iter()
+        .filter(|t| keep.is_none_or(|ids| ids.contains(&t.id)))
         .map(|t| {
             let (bytes, shape, dtype) = TensorData::new(t.values, t.shape).into_parts();
             burn_pack::Tensor::new(t.name, dtype, shape, Some(t.id.val()), bytes)
@@ -91,6 +102,7 @@ pub async fn save(model: &SceneRec, config: &ModelConfig, catalog: &str, kind: &
         catalog: catalog.to_string(),
         kind: kind.to_string(),
         item_ids: model.items.has_ids(),
+        partial: keep.is_some(),
         payload_len: payload.len() as u64,
     };
     let header = serde_json::to_vec(&header).map_err(|e| Error::Weights(e.to_string()))?;
@@ -202,9 +214,47 @@ fn fits(header: &Header, want: &ModelConfig, fingerprint: &str) -> Result<()> {
     Ok(())
 }
 
+/// The shared weights with a personal file's layers put in: what [`load`] then proves and loads
+/// as one file. A personal file that is not [`Header::partial`] (an older export) replaces the
+/// shared weights whole. The personal file must belong to the same model and catalogue, and
+/// each of its tensors must be one of the shared model's, of the same dtype and shape.
+pub fn overlay(shared: &[u8], personal: &[u8]) -> Result<Vec<u8>> {
+    let bad = |m: String| Error::Weights(format!("personal weights: {m}"));
+    let (mut header, base) = read_header(shared)?;
+    let (mine, layers) = read_header(personal).map_err(|e| bad(e.to_string()))?;
+    if !mine.partial {
+        return Ok(personal.to_vec());
+    }
+    if (&mine.model, &mine.catalog) != (&header.model, &header.catalog) {
+        return Err(bad("they were tuned from another model or catalogue than these shared weights".into()));
+    }
+    let decode = |payload: &[u8]| {
+        burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(payload.to_vec()))
+            .and_then(|r| r.into_tensors())
+            .map_err(|e| Error::Weights(format!("cannot decode: {e}")))
+    };
+    let mut tensors = decode(base)?;
+    for t in decode(layers)? {
+        let Some(slot) = tensors.iter_mut().find(|s| s.name == t.name) else {
+            return Err(bad(format!("tensor `{}` is not a layer of the shared model", t.name)));
+        };
+        if (slot.dtype, &slot.shape) != (t.dtype, &t.shape) {
+            return Err(bad(format!("tensor `{}` is {:?} {:?}; the shared model's is {:?} {:?}", t.name, t.dtype, t.shape, slot.dtype, slot.shape)));
+        }
+        *slot = t;
+    }
+    let payload = burn_pack::Writer::new(tensors).into_bytes().map_err(|e| Error::Weights(format!("cannot serialise: {e}")))?;
+    header.kind = mine.kind;
+    header.payload_len = payload.len() as u64;
+    Ok(frame(&serde_json::to_vec(&header).map_err(|e| Error::Weights(e.to_string()))?, &payload))
+}
+
 /// [`load`] with `check` run on the proven header before the model is built.
 fn load_checked(bytes: &[u8], device: &Device, check: impl FnOnce(&Header) -> Result<()>) -> Result<(SceneRec, Header)> {
     let (header, payload) = read_header(bytes)?;
+    if header.partial {
+        return Err(Error::Weights("these are personal weights: load them over the shared model's weights".into()));
+    }
     check(&header)?;
     // Lazy parameters: nothing is allocated until the proven record replaces them.
     let mut model = SceneRec::new(&header.model, device)?;

@@ -41,7 +41,7 @@ fn text(items: usize) -> Vec<f32> {
 }
 
 fn load(weights: &[u8], catalog: &str, vectors: &[u8]) -> Result<Recommender, String> {
-    block_on(Recommender::load(weights, catalog, vectors.to_vec(), &device(BackendKind::Flex, 1).unwrap())).map_err(|e| e.to_string())
+    block_on(Recommender::load(weights, None, catalog, vectors.to_vec(), &device(BackendKind::Flex, 1).unwrap())).map_err(|e| e.to_string())
 }
 
 /// Splits a file into (header JSON, payload), as the format lays them out.

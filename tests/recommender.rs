@@ -39,7 +39,7 @@ fn trained() -> &'static (Vec<u8>, Artifacts) {
 
 fn load() -> Recommender {
     let (_, w, c, v) = artifacts();
-    block_on(Recommender::load(w, c, v.to_vec(), &device(BackendKind::Flex, 1).unwrap())).unwrap()
+    block_on(Recommender::load(w, None, c, v.to_vec(), &device(BackendKind::Flex, 1).unwrap())).unwrap()
 }
 
 fn history(p: &Prepared, events: &[Event]) -> Vec<HistoryEvent> {
@@ -119,7 +119,7 @@ fn bad_input_is_an_error_and_the_instance_keeps_working() {
     assert!(msg(block_on(rec.recommend(&good, Some("Comedy"), 5, &["nope".into()]))).contains("unknown item `nope` in exclude"));
 
     let dev = device(BackendKind::Flex, 1).unwrap();
-    let load_err = |w: &[u8], c: &str, v: &[u8]| block_on(Recommender::load(w, c, v.to_vec(), &dev)).err().map(|e| e.to_string()).expect("must fail");
+    let load_err = |w: &[u8], c: &str, v: &[u8]| block_on(Recommender::load(w, None, c, v.to_vec(), &dev)).err().map(|e| e.to_string()).expect("must fail");
     assert!(load_err(&w[..w.len() - 7], c, v).contains("weights file: truncated"));
     assert!(load_err(w, c, &v[..v.len() - 4]).contains("item vectors file: truncated"));
     assert!(load_err(v, c, w).contains("not a scenerec weights file"), "the two files swapped");
@@ -188,7 +188,7 @@ fn fine_tuning_personalises_without_hurting_held_out_rank_and_exports_identicall
             let h = history(p, &past[cut.map_or(0, |n| past.len() - n)..]);
             let target = &p.data.catalog.items[case.target.item as usize].id;
             let scene = &p.data.catalog.scenes[case.target.scene as usize];
-            let mut rec = block_on(Recommender::load(w, c, v.to_vec(), &dev)).unwrap();
+            let mut rec = block_on(Recommender::load(w, None, c, v.to_vec(), &dev)).unwrap();
             before += rank_of(&rec, &h, scene, target);
             let shared_top = block_on(rec.recommend(&h, Some(scene), 20, &[])).unwrap();
             let mut steps = 0;
@@ -211,7 +211,7 @@ fn fine_tuning_personalises_without_hurting_held_out_rank_and_exports_identicall
     }
 
     let (bytes, h, scene, expected) = last_export.unwrap();
-    let reloaded = block_on(Recommender::load(&bytes, c, v.to_vec(), &dev)).unwrap();
+    let reloaded = block_on(Recommender::load(w, Some(&bytes), c, v.to_vec(), &dev)).unwrap();
     assert_eq!(block_on(reloaded.recommend(&h, Some(&scene), 20, &[])).unwrap(), expected, "personal weights reload to identical scores");
 }
 
@@ -240,7 +240,7 @@ fn the_quantised_export_ranks_as_the_f32_model() {
     let dev = device(BackendKind::Flex, 1).unwrap();
     let (model, header) = store::load(full, &dev, None).unwrap();
     let table = model.item_table(&p.features(&vec![true; p.data.catalog.len()], &dev).unwrap(), None);
-    let rec = block_on(Recommender::load(w, c, v.to_vec(), &dev)).unwrap();
+    let rec = block_on(Recommender::load(w, None, c, v.to_vec(), &dev)).unwrap();
     let (mut shared, mut worst) = (0usize, 0f32);
     let cases: Vec<_> = p.split.test.iter().take(20).collect();
     for case in &cases {
@@ -321,4 +321,31 @@ fn added_items_rank_from_their_text_and_bad_additions_add_nothing() {
     assert!(block_on(rec.recommend(&with_new, None, 10, &[])).unwrap().iter().all(|r| r.item_id != "new-1"));
     let report = block_on(rec.fine_tune(&with_new, &FineTuneOptions { steps: 3, ..Default::default() }, |_, _| true)).unwrap();
     assert!(report.completed && report.losses.iter().all(|l| l.is_finite()));
+}
+
+/// Personal weights are the tuned layers only, put in over the shared weights they were tuned
+/// from; over other weights, or loaded as the shared weights, they are refused saying why.
+#[test]
+fn personal_weights_hold_the_tuned_layers_and_fit_only_their_model() {
+    let (p, w, c, v) = artifacts();
+    let dev = device(BackendKind::Flex, 1).unwrap();
+    let mut rec = load();
+    let h = history(p, &p.data.histories[1][..30]);
+    block_on(rec.fine_tune(&h, &FineTuneOptions { steps: 3, ..Default::default() }, |_, _| true)).unwrap();
+    let personal = block_on(rec.export_weights()).unwrap();
+    eprintln!("personal weights {} bytes; shared {} bytes", personal.len(), w.len());
+    assert!(personal.len() * 3 < w.len(), "{} bytes of personal weights against {} shared", personal.len(), w.len());
+    let again = block_on(Recommender::load(w, Some(&personal), c, v.to_vec(), &dev)).unwrap();
+    let top = |r: &Recommender| block_on(r.recommend(&h, Some("Drama"), 10, &[])).unwrap();
+    assert_eq!(top(&again), top(&rec));
+
+    let err = |w: &[u8], personal: Option<&[u8]>| block_on(Recommender::load(w, personal, c, v.to_vec(), &dev)).err().unwrap().to_string();
+    assert!(err(&personal, None).contains("these are personal weights"));
+    // Shared weights of another model (here: another dropout), signed as a real file would be.
+    let (header, payload) = store::unframe(w).unwrap();
+    let mut header: serde_json::Value = serde_json::from_slice(header).unwrap();
+    header["model"]["dropout"] = 0.5.into();
+    let other = store::frame(&serde_json::to_vec(&header).unwrap(), payload);
+    assert!(err(&other, Some(&personal)).contains("tuned from another model"));
+    assert!(err(w, Some(&personal[..personal.len() - 3])).contains("personal weights: weights file: truncated"));
 }

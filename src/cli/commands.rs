@@ -339,7 +339,7 @@ pub fn rank(model_dir: &Path, request: &Path, repeat: usize) -> Result<()> {
     let req: RankRequest = serde_json::from_str(&text).map_err(|e| Error::Input(format!("{}: {e}", request.display())))?;
     let catalog = String::from_utf8(read("catalog.json")?).map_err(|e| Error::Data(format!("catalog.json: {e}")))?;
     let dev = device(BackendKind::Flex, 0)?;
-    let rec = block_on(Recommender::load(&read("model.weights")?, &catalog, read("item_vectors.bin")?, &dev))?;
+    let rec = block_on(Recommender::load(&read("model.weights")?, None, &catalog, read("item_vectors.bin")?, &dev))?;
     let mut times = Vec::with_capacity(repeat);
     let mut out = Vec::new();
     if repeat > 1 {

@@ -91,7 +91,7 @@ pub fn write_weights(seeds: &Seeds, inputs: usize, seed: u64, dir: &std::path::P
 /// Runs `inputs` mutated inputs through `target`.
 pub fn run(target: &str, seeds: &Seeds, inputs: usize, seed: u64) -> Result<Tally> {
     let dev = device(BackendKind::Flex, 1)?;
-    let engine = block_on(Recommender::load(&seeds.weights, &seeds.catalog, seeds.vectors.clone(), &dev))?;
+    let engine = block_on(Recommender::load(&seeds.weights, None, &seeds.catalog, seeds.vectors.clone(), &dev))?;
     let mut rng = Rng::new(seed);
     let mut tally = Tally::default();
     let quiet = std::panic::take_hook();
@@ -144,13 +144,13 @@ fn ranks(rec: &Recommender) -> Result<()> {
 
 fn weights_input(seeds: &Seeds, rng: &mut Rng, dev: &burn::tensor::Device) -> Result<()> {
     let bytes = mutate::weights(&seeds.weights, rng);
-    let rec = block_on(Recommender::load(&bytes, &seeds.catalog, seeds.vectors.clone(), dev))?;
+    let rec = block_on(Recommender::load(&bytes, None, &seeds.catalog, seeds.vectors.clone(), dev))?;
     ranks(&rec)
 }
 
 fn vectors_input(seeds: &Seeds, rng: &mut Rng, dev: &burn::tensor::Device) -> Result<()> {
     let bytes = mutate::vectors(&seeds.vectors, rng);
-    let rec = block_on(Recommender::load(&seeds.weights, &seeds.catalog, bytes, dev))?;
+    let rec = block_on(Recommender::load(&seeds.weights, None, &seeds.catalog, bytes, dev))?;
     ranks(&rec)
 }
 

@@ -129,13 +129,14 @@ async fn device_for(kind: &str) -> Result<burn::tensor::Device, JsValue> {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Loads exported weights, `catalog.json` text and `item_vectors.bin` bytes on `device`
-    /// (`"cpu"` or `"webgpu"`). Resolves to an `Engine`.
-    pub fn create(weights: Uint8Array, catalog: String, item_vectors: Uint8Array, device: String) -> Promise {
-        let (weights, item_vectors) = (weights.to_vec(), item_vectors.to_vec());
+    /// Loads exported weights with a user's personal weights put in (`undefined`: none),
+    /// `catalog.json` text and `item_vectors.bin` bytes on `device` (`"cpu"` or `"webgpu"`).
+    /// Resolves to an `Engine`.
+    pub fn create(weights: Uint8Array, personal: Option<Uint8Array>, catalog: String, item_vectors: Uint8Array, device: String) -> Promise {
+        let (weights, personal, item_vectors) = (weights.to_vec(), personal.map(|p| p.to_vec()), item_vectors.to_vec());
         future_to_promise(async move {
             let dev = device_for(&device).await?;
-            let rec = Recommender::load(&weights, &catalog, item_vectors, &dev).await.map_err(js_err)?;
+            let rec = Recommender::load(&weights, personal.as_deref(), &catalog, item_vectors, &dev).await.map_err(js_err)?;
             Ok(Engine { inner: Rc::new(RefCell::new(Some(rec))), run: Rc::new(RefCell::new(None)), backend: device }.into())
         })
     }

@@ -142,9 +142,10 @@ async function realGpu(): Promise<{ ok: boolean; why: string }> {
 
 export class Recommender {
   private client: WorkerClient;
+  /** The model's files: the shared weights, catalogue and item vectors. */
   private files: ModelFiles;
-  /** The model's own weights (`files.weights` may be personal ones). */
-  private sharedWeights: Uint8Array;
+  /** The user's personal weights (the tuned layers, put in over the shared ones), if any. */
+  private personal: Uint8Array | undefined;
   private recovering: Promise<string | null> | null = null;
   private assetBase: URL | null;
   private disposed = false;
@@ -155,19 +156,19 @@ export class Recommender {
   /** Why `backend` was chosen. */
   readonly reason: string;
 
-  private constructor(client: WorkerClient, files: ModelFiles, sharedWeights: Uint8Array, assetBase: URL | null, backend: Backend, catalog: Catalog, reason: string) {
+  private constructor(client: WorkerClient, files: ModelFiles, personal: Uint8Array | undefined, assetBase: URL | null, backend: Backend, catalog: Catalog, reason: string) {
     this.client = client;
     this.files = files;
-    this.sharedWeights = sharedWeights;
+    this.personal = personal;
     this.assetBase = assetBase;
     this.backend = backend;
     this.catalog = catalog;
     this.reason = reason;
   }
 
-  private static async start(files: ModelFiles, assetBase: URL | null, backend: Backend): Promise<{ client: WorkerClient; catalog: Catalog }> {
+  private static async start(files: ModelFiles, personal: Uint8Array | undefined, assetBase: URL | null, backend: Backend): Promise<{ client: WorkerClient; catalog: Catalog }> {
     const client = new WorkerClient(assetBase);
-    const args: LoadArgs = { weights: files.weights, catalog: files.catalog, itemVectors: files.itemVectors, backend };
+    const args: LoadArgs = { ...files, personal, backend };
     try {
       const { catalog } = await client.call<{ catalog: Catalog }>("load", args).done;
       return { client, catalog };
@@ -183,29 +184,28 @@ export class Recommender {
     if (!["auto", "webgpu", "cpu"].includes(device)) throw new Error(`device must be "auto", "webgpu" or "cpu", not ${JSON.stringify(device)}`);
     // Resolved against the page, never against this module (which a bundler may have moved).
     const assetBase = options.assetBase == null ? null : new URL(directory(options.assetBase), globalThis.location?.href);
-    const model = await resolveFiles(options);
-    const shared = model.weights;
-    const files = options.weights ? { ...model, weights: options.weights } : model;
+    const files = await resolveFiles(options);
+    const personal = options.weights;
     const progress = options.onProgress ?? (() => {});
     if (device !== "auto") {
       progress({ status: "init", backend: device });
-      const { client, catalog } = await Recommender.start(files, assetBase, device);
+      const { client, catalog } = await Recommender.start(files, personal, assetBase, device);
       progress({ status: "ready", backend: device, reason: "requested" });
-      return new Recommender(client, files, shared, assetBase, device, catalog, "requested");
+      return new Recommender(client, files, personal, assetBase, device, catalog, "requested");
     }
     progress({ status: "init", backend: "cpu" });
-    const cpu = await Recommender.start(files, assetBase, "cpu");
+    const cpu = await Recommender.start(files, personal, assetBase, "cpu");
     const gpu = await realGpu();
     if (!gpu.ok) {
       progress({ status: "ready", backend: "cpu", reason: gpu.why });
-      return new Recommender(cpu.client, files, shared, assetBase, "cpu", cpu.catalog, gpu.why);
+      return new Recommender(cpu.client, files, personal, assetBase, "cpu", cpu.catalog, gpu.why);
     }
     progress({ status: "init", backend: "webgpu" });
-    const webgpu = await Recommender.start(files, assetBase, "webgpu").catch(() => null);
+    const webgpu = await Recommender.start(files, personal, assetBase, "webgpu").catch(() => null);
     if (!webgpu) {
       const why = "WebGPU failed to start";
       progress({ status: "ready", backend: "cpu", reason: why });
-      return new Recommender(cpu.client, files, shared, assetBase, "cpu", cpu.catalog, why);
+      return new Recommender(cpu.client, files, personal, assetBase, "cpu", cpu.catalog, why);
     }
     const probe = Recommender.probe(cpu.catalog);
     const call = (client: WorkerClient) => client.call("recommend", probe).done;
@@ -222,7 +222,7 @@ export class Recommender {
     drop.client.terminate();
     const reason = `measured ${backend} faster (${gpuMs.toFixed(1)} ms WebGPU vs ${cpuMs.toFixed(1)} ms CPU)`;
     progress({ status: "ready", backend, reason });
-    return new Recommender(keep.client, files, shared, assetBase, backend, keep.catalog, reason);
+    return new Recommender(keep.client, files, personal, assetBase, backend, keep.catalog, reason);
   }
 
   /** A representative ranking request for the speed measurement. */
@@ -261,11 +261,11 @@ export class Recommender {
     this.client.terminate("the scenerec worker failed and was replaced; call again");
     let note: string | null = null;
     try {
-      this.client = (await Recommender.start(this.files, this.assetBase, this.backend)).client;
+      this.client = (await Recommender.start(this.files, this.personal, this.assetBase, this.backend)).client;
     } catch (e) {
-      if (this.files.weights === this.sharedWeights) throw e;
-      this.files = { ...this.files, weights: this.sharedWeights };
-      this.client = (await Recommender.start(this.files, this.assetBase, this.backend)).client;
+      if (!this.personal) throw e;
+      this.personal = undefined;
+      this.client = (await Recommender.start(this.files, undefined, this.assetBase, this.backend)).client;
       note = `the personal weights could not be loaded again (${(e as Error).message}), so this recommender now uses the shared model`;
     }
     for (const args of this.added) await this.client.call("addItems", args).done;
@@ -302,7 +302,7 @@ export class Recommender {
         onProgress,
         onStart: (id) => (running = id),
       });
-      if (result.completed) this.files = { ...this.files, weights: await this.exportWeights() };
+      if (result.completed) this.personal = await this.exportWeights();
       return result;
     } finally {
       signal?.removeEventListener("abort", abort);

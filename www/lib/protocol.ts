@@ -16,6 +16,8 @@ export type Reply =
 
 export interface LoadArgs {
   weights: Uint8Array;
+  /** Personal weights, put in over `weights`. */
+  personal?: Uint8Array;
   catalog: string;
   itemVectors: Uint8Array;
   backend: Backend;

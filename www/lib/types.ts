@@ -76,7 +76,7 @@ export type ProgressEvent =
 export interface LoadOptions {
   /** A base URL holding model.weights, catalog.json and item_vectors.bin, or the files themselves. */
   model: string | URL | ModelFiles;
-  /** Replaces model.weights (e.g. personal weights saved earlier). */
+  /** Personal weights saved earlier (`exportWeights()`): the tuned layers, put in over model.weights. */
   weights?: Uint8Array;
   device?: DeviceChoice;
   onProgress?: (event: ProgressEvent) => void;

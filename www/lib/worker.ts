@@ -124,7 +124,7 @@ async function load(args: LoadArgs) {
   memory = (await mod.default()).memory;
   engine?.free?.();
   bindings = mod;
-  engine = await mod.Engine.create(args.weights, args.catalog, args.itemVectors, args.backend);
+  engine = await mod.Engine.create(args.weights, args.personal, args.catalog, args.itemVectors, args.backend);
   catalog = engine.catalog();
   index = new CatalogIndex(catalog);
   return { backend: engine.backend, catalog };

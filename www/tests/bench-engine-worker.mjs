@@ -12,7 +12,7 @@ self.onmessage = async ({ data }) => {
     if (data.load) {
       const get = async (f) => new Uint8Array(await (await fetch(`/runs/synth-${data.load}/${f}`)).arrayBuffer());
       const catalog = new TextDecoder().decode(await get("catalog.json"));
-      engines[data.load] = await mod.Engine.create(await get("model.weights"), catalog, await get("item_vectors.bin"), "cpu");
+      engines[data.load] = await mod.Engine.create(await get("model.weights"), undefined, catalog, await get("item_vectors.bin"), "cpu");
       self.postMessage({ ok: true });
       return;
     }

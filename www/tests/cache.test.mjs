@@ -6,7 +6,7 @@
 // Needs pkg/ and the exported default model in runs/browser-model (scripts/test.sh makes both).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "../serve.mjs";
@@ -86,30 +86,23 @@ test("the first visit downloads and keeps the files; a revisit, online or off, l
 
 test("a new model version downloads only what changed and replaces the old one", async () => {
   const before = await load();
-  // Another valid model for the same catalogue: these weights, fine-tuned in the page.
-  const personal = await page.evaluate(async (model) => {
-    const { Recommender } = await import("/pkg/index.js");
-    const rec = await Recommender.load({ model, device: "cpu", cache: false });
-    const history = rec.catalog.items.slice(0, 6).map((it, i) => ({ itemId: it.id, scene: rec.catalog.scenes[it.scene], time: i }));
-    await rec.fineTune({ history, steps: 20 });
-    const bytes = await rec.exportWeights();
-    await rec.dispose();
-    return Array.from(bytes);
-  }, `/${MODEL}/`);
-  const weights = Buffer.from(personal);
-  writeFileSync(join(DIR, "model.weights"), weights);
-  const manifest = JSON.parse(readFileSync(join(DIR, "manifest.json"), "utf8"));
-  const old = manifest.files["model.weights"].sha256;
-  manifest.files["model.weights"] = { sha256: createHash("sha256").update(weights).digest("hex"), bytes: weights.length };
-  writeFileSync(join(DIR, "manifest.json"), JSON.stringify(manifest));
+  // A new version of the model: the same weights exported again with int4 item vectors, so
+  // item_vectors.bin (and the ranking) change while model.weights and catalog.json stay.
+  const next = join(ROOT, "runs/cache-model-int4");
+  execFileSync(process.env.SCENEREC_BIN, ["export", "--data", join(ROOT, "data/ml-1m"), "--config", join(ROOT, "configs/default.json"),
+    "--weights", join(ROOT, "models/default.weights"), "--encoding", "int4", "--out", next], { stdio: "ignore" });
+  const manifest = JSON.parse(readFileSync(join(next, "manifest.json"), "utf8"));
+  const old = JSON.parse(readFileSync(join(DIR, "manifest.json"), "utf8")).files["item_vectors.bin"].sha256;
+  for (const f of ["item_vectors.bin", "manifest.json"]) cpSync(join(next, f), join(DIR, f));
 
   const after = await load();
   assert.ok(!after.error, after.error);
-  assert.deepEqual(from(after, "network"), ["model.weights"]);
-  assert.deepEqual(from(after, "device"), ["catalog.json", "item_vectors.bin"]);
-  assert.notDeepEqual(after.top, before.top, "the new weights rank");
-  const versions = after.keys.filter((k) => k.includes("model.weights"));
-  assert.deepEqual(versions, [`/${MODEL}/model.weights?sha256=${manifest.files["model.weights"].sha256}`], `the old version (${old}) is gone`);
+  assert.deepEqual(from(after, "network"), ["item_vectors.bin"]);
+  assert.deepEqual(from(after, "device"), ["catalog.json", "model.weights"]);
+  assert.notDeepEqual(after.top, before.top, "the new item vectors rank");
+  const versions = after.keys.filter((k) => k.includes("item_vectors.bin"));
+  const sha = manifest.files["item_vectors.bin"].sha256;
+  assert.deepEqual(versions, [`/${MODEL}/item_vectors.bin?sha256=${sha}`], `the old version (${old}) is gone`);
 });
 
 test("a download that does not match the manifest is refused", async () => {

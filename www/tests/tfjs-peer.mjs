@@ -78,9 +78,10 @@ export async function loadPeer(tf, base) {
   });
   const m = (name) => w(`interest.${name}`);
   const enc = {
-    scene: m("scene.weight"), action: m("action.weight"), gap: m("gap.weight"), position: m("position.weight"),
+    scene: m("events.scene.weight"), action: m("events.action.weight"), gap: m("events.gap.weight"), position: m("position.weight"),
     inputNorm: [m("input_norm.gamma"), m("input_norm.beta")], outputNorm: [m("output_norm.gamma"), m("output_norm.beta")],
-    targetScene: m("target_scene.weight"), gate: [m("gate.weight"), m("gate.bias")], shift: m("shift.weight"),
+    targetScene: m("scene_layers.target_scene.weight"), gate: [m("scene_layers.gate.weight"), m("scene_layers.gate.bias")],
+    shift: m("scene_layers.shift.weight"),
   };
   const head = { scene: w("head.scene.weight"), hidden: [w("head.hidden.weight"), w("head.hidden.bias")], out: [w("head.out.weight"), w("head.out.bias")] };
   const ids = new Map(catalog.items.map((it, i) => [it.id, i]));
