@@ -13,6 +13,8 @@ scripts/build-demo.sh
 for n in 1000 10000 100000 1000000; do
   [ -s "runs/synth-$n/item_vectors.bin" ] || "$SCENEREC_BIN" synth --items "$n" --out "runs/synth-$n"
 done
+[ -s runs/synth-1000000-int4/item_vectors.bin ] ||
+  "$SCENEREC_BIN" synth --items 1000000 --encoding int4 --out runs/synth-1000000-int4
 for n in 1000 10000; do
   # The same weights by name, for the TensorFlow.js peer.
   "$SCENEREC_BIN" tensors --weights "runs/synth-$n/model.weights" --out "runs/synth-$n"

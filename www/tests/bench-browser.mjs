@@ -49,11 +49,14 @@ function quantisation() {
   };
 }
 
-/** Native flex: ms per ranking, median of `repeat` calls in a fresh `scenerec rank` process. */
-function nativeRankMs(n, repeat) {
-  const path = join(ROOT, `runs/synth-${n}-request.json`);
+/**
+ * Native flex: ms per ranking, median of `repeat` calls in a fresh `scenerec rank` process, on
+ * the n-item model in runs/synth-`dir`.
+ */
+function nativeRankMs(n, repeat, dir = n) {
+  const path = join(ROOT, `runs/synth-${dir}-request.json`);
   writeFileSync(path, JSON.stringify(synthRequest(n)));
-  const args = ["rank", "--model", join(ROOT, `runs/synth-${n}`), "--request", path, "--repeat", String(repeat)];
+  const args = ["rank", "--model", join(ROOT, `runs/synth-${dir}`), "--request", path, "--repeat", String(repeat)];
   const run = spawnSync(process.env.SCENEREC_BIN, args, { encoding: "utf8" });
   const ms = /rank_ms ([\d.]+)/.exec(run.stderr)?.[1];
   if (run.status !== 0 || !ms) throw new Error(`native ranking failed: ${run.stderr}`);
