@@ -6,6 +6,7 @@ export const CHROMIUM_ARGS = [
   "--disable-sync", "--disable-quic", "--enable-unsafe-webgpu",
 ];
 
-export async function launch() {
-  return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+/** `extraArgs`: more Chromium flags (e.g. `--js-flags=--expose-gc` for the soak benchmark). */
+export async function launch(extraArgs = []) {
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
