@@ -23,6 +23,7 @@ export class App {
   rankMs: number | null = null;
   updateMs: number | null = null;
   private byId: Map<string, Item>;
+  /** Ratings per movie in the training log; absent for new arrivals, which have none. */
   private popularity: Map<string, number>;
   private rankSeq = 0;
 
@@ -36,7 +37,7 @@ export class App {
     loadMs: number,
   ) {
     this.byId = new Map(rec.catalog.items.map((item) => [item.id, item]));
-    this.popularity = new Map(rec.catalog.items.map((item, i) => [item.id, counts[i] ?? 0]));
+    this.popularity = new Map(counts.map((n, i) => [rec.catalog.items[i]?.id, n]));
     this.history = history.filter((e) => this.byId.has(e.itemId));
     if (this.history.length < history.length) showError(`${history.length - this.history.length} stored events name movies this model does not know; they are kept but not used.`);
     this.personal = personal;
@@ -141,7 +142,7 @@ export class App {
     const query = ($("#search") as HTMLInputElement).value.trim().toLowerCase();
     const items = query ? this.popular(this.catalog.items.filter((i) => i.title.toLowerCase().includes(query)), BROWSED) : this.popular(this.sceneItems(), BROWSED);
     $("#browse-title").textContent = query ? `Search: ${items.length === BROWSED ? `top ${BROWSED}` : items.length} result${items.length === 1 ? "" : "s"}` : `Browse ${this.sceneLabel} — most rated`;
-    const rows = items.map((item) => browseRow(this.catalog, item, this.popularity.get(item.id) ?? 0, this.inHistory(item.id), query !== ""));
+    const rows = items.map((item) => browseRow(this.catalog, item, this.popularity.get(item.id) ?? null, this.inHistory(item.id), query !== ""));
     fill($("#browse"), rows.length ? rows : [h("li", { class: "empty" }, "No movie title contains that.")]);
   }
 

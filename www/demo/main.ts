@@ -24,6 +24,9 @@ async function boot() {
   const popularity = fetch(new URL("popularity.json", MODEL_URL)).then((r) => (r.ok ? r.json() : { counts: [] }));
   const status = (text: string) => ($("#status").textContent = text);
   const { rec, ms, personalUsed } = await loadModel(device, personal, status);
+  // New arrivals (built with `scenerec embed-items`): ranked from their text at once.
+  const arrivals = await fetch(new URL("new-items.json", MODEL_URL)).then((r) => (r.ok ? r.json() : []), () => []);
+  if (arrivals.length) await rec.addItems(arrivals).catch((e) => showError(`The new arrivals could not be added: ${e.message}`));
   const app = new App(rec, store, device, (await popularity).counts, history, personalUsed ? personal!.note : null, ms);
   app.scene = sceneInUrl(app.catalog.scenes);
   await app.refresh();

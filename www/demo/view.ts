@@ -61,7 +61,8 @@ export function recRow(catalog: Catalog, item: Item, rec: Recommendation, rank: 
 }
 
 /** One row of the browse list or of search results. */
-export function browseRow(catalog: Catalog, item: Item, popularity: number, inHistory: boolean, showScene: boolean): HTMLElement {
+/** `popularity`: ratings in the training log; `null` for a new arrival, which the model ranks from its text. */
+export function browseRow(catalog: Catalog, item: Item, popularity: number | null, inHistory: boolean, showScene: boolean): HTMLElement {
   const scene = showScene ? `${catalog.scenes[item.scene]} · ` : "";
   return h(
     "li",
@@ -70,7 +71,7 @@ export function browseRow(catalog: Catalog, item: Item, popularity: number, inHi
       "div",
       { class: "body" },
       h("div", { class: "title" }, item.title),
-      h("div", { class: "meta" }, `${scene}${genreLine(catalog, item)} · ${popularity.toLocaleString("en")} ratings`),
+      h("div", { class: "meta" }, `${scene}${genreLine(catalog, item)} · ${popularity === null ? "new arrival, ranked from its title and genres" : `${popularity.toLocaleString("en")} ratings`}`),
     ),
     actions(item.id, inHistory),
   );

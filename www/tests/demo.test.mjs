@@ -180,6 +180,17 @@ test("a full disk is reported and the demo keeps working", async () => {
   assert.deepEqual(errors, []);
 });
 
+test("new arrivals are added from their text embeddings: found by search, liked, ranked with", async () => {
+  await page.fill("#search", "(2026)");
+  await page.waitForFunction(() => document.querySelectorAll("#browse li[data-item]").length === 3);
+  const metas = await page.$$eval("#browse li[data-item] .meta", (rows) => rows.map((r) => r.textContent));
+  for (const m of metas) assert.match(m, /new arrival, ranked from its title and genres/);
+  await page.click('#browse li[data-item="Toy Story 5 (2026)"] button[data-act=like]');
+  await page.waitForSelector("#recs[data-kind=model] li .score");
+  assert.ok((await history()).includes("Toy Story 5 (2026)"), "the new arrival is in the history");
+  await page.fill("#search", "");
+});
+
 test("nothing leaves the origin, and the CSP forbids it", async () => {
   const blocked = await page.evaluate(async () => {
     const seen = new Promise((ok) => document.addEventListener("securitypolicyviolation", (e) => ok(e.violatedDirective), { once: true }));
