@@ -123,10 +123,6 @@ impl ItemVectors {
         self.dim
     }
 
-    pub fn encoding(&self) -> Encoding {
-        self.encoding
-    }
-
     /// Row `i`, dequantised, appended to `out`.
     pub fn row_into(&self, i: usize, out: &mut Vec<f32>) {
         let s = self.scales[i];
