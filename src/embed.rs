@@ -16,6 +16,9 @@ use crate::{Error, Result};
 
 /// Width of all-MiniLM-L6-v2 sentence embeddings.
 pub const LM_DIM: usize = 384;
+
+/// Texts per call to the encoder when embedding many: bounds the batch's activations.
+pub const EMBED_BATCH: usize = 64;
 /// Name mixed into cache keys, so another model never reads this one's vectors.
 const MODEL_ID: &str = "sentence-transformers/all-MiniLM-L6-v2";
 const CACHE_MAGIC: &[u8; 8] = b"SRECEMB1";
@@ -134,12 +137,12 @@ impl EmbeddingCache {
         let mut missing: Vec<String> = texts.iter().filter(|t| self.get(t).is_none()).cloned().collect();
         missing.sort();
         missing.dedup();
-        for (i, chunk) in missing.chunks(64).enumerate() {
+        for (i, chunk) in missing.chunks(EMBED_BATCH).enumerate() {
             let vecs = encoder.embed(chunk)?;
             for (t, v) in chunk.iter().zip(vecs.chunks(LM_DIM)) {
                 self.entries.insert(key(t), v.to_vec());
             }
-            progress((i * 64 + chunk.len()).min(missing.len()), missing.len());
+            progress((i * EMBED_BATCH + chunk.len()).min(missing.len()), missing.len());
         }
         self.save()
     }

@@ -318,7 +318,8 @@ impl Recommender {
     fn rows(&self, items: impl IntoIterator<Item = usize>) -> Tensor<2> {
         let values = self.vectors.rows(items);
         let dim = self.vectors.dim();
-        Tensor::from_data(TensorData::new(values.clone(), [values.len() / dim.max(1), dim]), &self.device)
+        let n = values.len() / dim.max(1);
+        Tensor::from_data(TensorData::new(values, [n, dim]), &self.device)
     }
 
     /// Scores of `items` for this history in `scene` (`None`: "any scene"), as ranking scores them.

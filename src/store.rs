@@ -96,7 +96,7 @@ pub async fn save_only(model: &SceneRec, config: &ModelConfig, catalog: &str, ki
             burn_pack::Tensor::new(t.name, dtype, shape, Some(t.id.val()), bytes)
         })
         .collect();
-    let payload = burn_pack::Writer::new(tensors).into_bytes().map_err(|e| Error::Weights(format!("cannot serialise: {e}")))?;
+    let payload = encode_tensors(tensors)?;
     let header = Header {
         model: config.clone(),
         catalog: catalog.to_string(),
@@ -228,13 +228,8 @@ pub fn overlay(shared: &[u8], personal: &[u8]) -> Result<Vec<u8>> {
     if (&mine.model, &mine.catalog) != (&header.model, &header.catalog) {
         return Err(bad("they were tuned from another model or catalogue than these shared weights".into()));
     }
-    let decode = |payload: &[u8]| {
-        burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(payload.to_vec()))
-            .and_then(|r| r.into_tensors())
-            .map_err(|e| Error::Weights(format!("cannot decode: {e}")))
-    };
-    let mut tensors = decode(base)?;
-    for t in decode(layers)? {
+    let mut tensors = decode_tensors(base)?;
+    for t in decode_tensors(layers)? {
         let Some(slot) = tensors.iter_mut().find(|s| s.name == t.name) else {
             return Err(bad(format!("tensor `{}` is not a layer of the shared model", t.name)));
         };
@@ -243,10 +238,23 @@ pub fn overlay(shared: &[u8], personal: &[u8]) -> Result<Vec<u8>> {
         }
         *slot = t;
     }
-    let payload = burn_pack::Writer::new(tensors).into_bytes().map_err(|e| Error::Weights(format!("cannot serialise: {e}")))?;
+    let payload = encode_tensors(tensors)?;
     header.kind = mine.kind;
     header.payload_len = payload.len() as u64;
     Ok(frame(&serde_json::to_vec(&header).map_err(|e| Error::Weights(e.to_string()))?, &payload))
+}
+
+/// The tensors of a burnpack payload: the one place that decodes one (the loader's checks, the
+/// personal overlay, the fuzzer's crafted files).
+pub fn decode_tensors(payload: &[u8]) -> Result<Vec<burn_pack::Tensor>> {
+    burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(payload.to_vec()))
+        .and_then(|r| r.into_tensors())
+        .map_err(|e| Error::Weights(format!("cannot decode: {e}")))
+}
+
+/// A burnpack payload holding `tensors`: the inverse of [`decode_tensors`].
+pub fn encode_tensors(tensors: Vec<burn_pack::Tensor>) -> Result<Bytes> {
+    burn_pack::Writer::new(tensors).into_bytes().map_err(|e| Error::Weights(format!("cannot serialise: {e}")))
 }
 
 /// [`load`] with `check` run on the proven header before the model is built.
@@ -279,10 +287,7 @@ fn prove_payload(model: &SceneRec, payload: &[u8]) -> Result<()> {
     let bad = |m: String| Err(Error::Weights(m));
     let mut expected: BTreeMap<String, Vec<usize>> =
         parameters(model, false).into_iter().map(|p| (p.name, p.shape)).collect();
-    let tensors = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(payload.to_vec()))
-        .and_then(|r| r.into_tensors())
-        .map_err(|e| Error::Weights(format!("cannot decode: {e}")))?;
-    for t in tensors {
+    for t in decode_tensors(payload)? {
         let Some(shape) = expected.remove(&t.name) else {
             return bad(format!("tensor `{}` is not a parameter of this model", t.name));
         };

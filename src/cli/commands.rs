@@ -87,7 +87,7 @@ pub fn embed_items(items: &Path, lm_dir: &Path, out: Option<&Path>) -> Result<()
     }
     let encoder = TextEncoder::load(lm_dir)?;
     let mut vectors = Vec::with_capacity(texts.len() * crate::embed::LM_DIM);
-    for chunk in texts.chunks(64) {
+    for chunk in texts.chunks(crate::embed::EMBED_BATCH) {
         vectors.extend(encoder.embed(chunk)?);
     }
     for (raw, v) in list.iter_mut().zip(vectors.chunks(crate::embed::LM_DIM)) {

@@ -159,18 +159,8 @@ impl Catalog {
     /// The JSON is hashed as it is written, never held whole (at a million items it is 66 MB).
     pub fn fingerprint(&self) -> String {
         use sha2::{Digest, Sha256};
-        struct Hashing(Sha256);
-        impl std::io::Write for Hashing {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                self.0.update(bytes);
-                Ok(bytes.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut hashing = Hashing(Sha256::new());
-        serde_json::to_writer(&mut hashing, self).expect("catalogue serialises");
-        hashing.0.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+        let mut hasher = Sha256::new();
+        serde_json::to_writer(&mut hasher, self).expect("catalogue serialises");
+        hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
     }
 }

@@ -136,7 +136,7 @@ pub type PlainTensor = (String, DType, Vec<usize>, Vec<u8>);
 /// dropped); `None` if the payload does not decode or the edited tensors do not encode. How the
 /// fuzzer and the crafted-file tests make tensors a checksum alone would not catch.
 pub fn with_tensors(payload: &[u8], edit: impl FnOnce(&mut Vec<PlainTensor>)) -> Option<Vec<u8>> {
-    let tensors = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(payload.to_vec())).and_then(|r| r.into_tensors()).ok()?;
+    let tensors = store::decode_tensors(payload).ok()?;
     let mut plain: Vec<PlainTensor> = tensors
         .into_iter()
         .filter_map(|t| t.into_parts().ok())
@@ -147,7 +147,7 @@ pub fn with_tensors(payload: &[u8], edit: impl FnOnce(&mut Vec<PlainTensor>)) ->
         .into_iter()
         .map(|(name, dtype, shape, bytes)| burn_pack::Tensor::new(name, dtype, shape, None, Bytes::from_bytes_vec(bytes)))
         .collect();
-    burn_pack::Writer::new(tensors).into_bytes().map(|b| b.to_vec()).ok()
+    store::encode_tensors(tensors).map(|b| b.to_vec()).ok()
 }
 
 /// A burnpack payload with one tensor edited: another dtype, shape (wrapping sizes too), name
