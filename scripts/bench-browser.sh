@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The browser benchmark (www/tests/bench-browser.mjs) → bench/results/browser.json.
 # Builds what it measures: the npm package, the demo, the exported default model, synthetic models
-# of 1k to 1M items, and the default model's ML-1M accuracy with f32, int8 and int4 item vectors.
+# of 1k to 1M items, and the default model's ML-1M accuracy with f32, int6, int8 and int4 item vectors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -10,17 +10,20 @@ scripts/prepare-data.sh
 scripts/build-wasm.sh
 scripts/build-demo.sh
 "$SCENEREC_BIN" export --data data/ml-1m --config configs/default.json --weights models/default.weights --out runs/browser-model
+# Made again when missing or from an older export format (no catalog.bin).
 for n in 1000 10000 100000 1000000; do
-  [ -s "runs/synth-$n/item_vectors.bin" ] || "$SCENEREC_BIN" synth --items "$n" --out "runs/synth-$n"
+  [ -s "runs/synth-$n/catalog.bin" ] || "$SCENEREC_BIN" synth --items "$n" --out "runs/synth-$n"
 done
-[ -s runs/synth-1000000-int4/item_vectors.bin ] ||
-  "$SCENEREC_BIN" synth --items 1000000 --encoding int4 --out runs/synth-1000000-int4
+for encoding in int8 int4; do
+  [ -s "runs/synth-1000000-$encoding/catalog.bin" ] ||
+    "$SCENEREC_BIN" synth --items 1000000 --encoding "$encoding" --out "runs/synth-1000000-$encoding"
+done
 for n in 1000 10000; do
   # The same weights by name, for the TensorFlow.js peer.
   "$SCENEREC_BIN" tensors --weights "runs/synth-$n/model.weights" --out "runs/synth-$n"
 done
 mkdir -p runs/quantisation
-for q in f32 int8 int4; do
+for q in f32 int6 int8 int4; do
   flag=(); [ "$q" = f32 ] || flag=(--quantised "$q")
   "$SCENEREC_BIN" eval --data data/ml-1m --config configs/default.json --weights models/default.weights \
     --track all "${flag[@]}" --json "runs/quantisation/$q.json" > /dev/null

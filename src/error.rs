@@ -20,6 +20,8 @@ pub enum Error {
     Weights(String),
     #[error("item vectors file: {0}")]
     Vectors(String),
+    #[error("catalogue file: {0}")]
+    Catalog(String),
     #[error("config: {0}")]
     Config(String),
     #[error("tensor backend: {0}")]

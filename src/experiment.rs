@@ -35,7 +35,7 @@ impl Prepared {
     }
 
     fn new(data: Dataset, cache: &EmbeddingCache) -> Result<Self> {
-        let texts: Vec<String> = data.catalog.items.iter().map(|i| i.text(&data.catalog)).collect();
+        let texts: Vec<String> = data.catalog.iter().map(|i| i.text(&data.catalog)).collect();
         let lm = cache.matrix(&texts)?;
         let split = leave_one_out(&data.histories);
         let item_users = item_users(data.catalog.len(), &data.histories, &split.train_len);

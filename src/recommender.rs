@@ -42,7 +42,7 @@ impl HistoryEvent {
     /// The page-side form of a data set event.
     pub fn from_event(e: &Event, catalog: &Catalog) -> Self {
         HistoryEvent {
-            item_id: catalog.items[e.item as usize].id.clone(),
+            item_id: catalog.id(e.item as usize).to_string(),
             scene: catalog.scenes[e.scene as usize].clone(),
             action: Some(match e.action { Action::Like => "like", Action::Interact => "interact" }.into()),
             time: e.time as f64,
@@ -84,7 +84,6 @@ pub struct Because {
 #[serde(rename_all = "camelCase")]
 pub struct Recommendation {
     pub item_id: String,
-    pub title: String,
     pub score: f32,
     pub because: Option<Because>,
 }
@@ -124,11 +123,12 @@ pub struct Recommender {
 
 impl Recommender {
     /// Loads an export: weights (the user-side layers; a full checkpoint works too), with a
-    /// user's `personal` weights ([`Recommender::export_weights`]) put in when given, catalogue
-    /// JSON and the quantised item vectors ([`crate::vectors`]).
-    pub async fn load(weights: &[u8], personal: Option<&[u8]>, catalog_json: &str, item_vectors: Vec<u8>, device: &Device) -> Result<Self> {
-        let catalog = Catalog::from_json(catalog_json)?;
-        let fingerprint = catalog.fingerprint();
+    /// user's `personal` weights ([`Recommender::export_weights`]) put in when given, the
+    /// engine's catalogue (`catalog.bin`, [`Catalog::to_bin`]: ids and scenes, no titles) and
+    /// the quantised item vectors ([`crate::vectors`]).
+    pub async fn load(weights: &[u8], personal: Option<&[u8]>, catalog: Vec<u8>, item_vectors: Vec<u8>, device: &Device) -> Result<Self> {
+        let catalog = Catalog::from_bin(catalog)?;
+        let fingerprint = catalog.fingerprint().to_string();
         let overlaid = personal.map(|p| store::overlay(weights, p)).transpose()?;
         let (model, header) = store::load_for_catalog(overlaid.as_deref().unwrap_or(weights), device, &catalog, &fingerprint)?;
         let vectors = ItemVectors::from_bytes(item_vectors, catalog.len(), header.model.dim, &fingerprint)?;
@@ -136,10 +136,10 @@ impl Recommender {
     }
 
     /// A recommender over an already loaded model with its ID table; `lm` is row-major
-    /// `[items, lm_dim]`. Its item vectors are quantised as a default (int8) export's are, so it
+    /// `[items, lm_dim]`. Its item vectors are quantised as a default export's are, so it
     /// ranks as the browser does.
     pub async fn new(model: SceneRec, header: Header, catalog: Catalog, lm: &[f32], device: &Device) -> Result<Self> {
-        let vectors = item_vectors(&model, &header.model, &catalog, lm, Encoding::Int8, device).await?;
+        let vectors = item_vectors(&model, &header.model, &catalog, lm, Encoding::DEFAULT, device).await?;
         Ok(Recommender { catalog, header, model, vectors, device: device.clone() })
     }
 
@@ -241,15 +241,14 @@ impl Recommender {
         let exclude: Vec<usize> = exclude.iter().map(|id| self.item(id, "exclude")).collect::<Result<_>>()?;
         let scene = scene.map(|s| self.scene(s).map(usize::from)).transpose()?;
         let ranked = self.recommend_events(&events, scene, k, &exclude).await?;
-        let (items, scenes) = (&self.catalog.items, &self.catalog.scenes);
+        let (catalog, scenes) = (&self.catalog, &self.catalog.scenes);
         Ok(ranked
             .into_iter()
             .map(|r| Recommendation {
-                item_id: items[r.item].id.clone(),
-                title: items[r.item].title.clone(),
+                item_id: catalog.id(r.item).to_string(),
                 score: r.score,
                 because: r.because.map(|(item, scene)| Because {
-                    item_id: items[item as usize].id.clone(),
+                    item_id: catalog.id(item as usize).to_string(),
                     scene: scenes[scene as usize].clone(),
                 }),
             })
@@ -291,8 +290,8 @@ impl Recommender {
             excluded[self.item_at(i, "exclude")?] = true;
         }
         if scene.is_some() {
-            for (i, item) in self.catalog.items.iter().enumerate() {
-                excluded[i] |= item.scene != query;
+            for (i, &s) in self.catalog.item_scenes().iter().enumerate() {
+                excluded[i] |= s != query;
             }
         }
         let (user, scene_t) = self.user_vector(events, query);
@@ -414,7 +413,7 @@ impl Recommender {
                 }
             }
         }
-        let homes = pool.iter().map(|&i| self.catalog.items[i].scene).collect();
+        let homes = pool.iter().map(|&i| self.catalog.scene_of(i)).collect();
         let scenes = SceneIndex::from_homes(homes, self.catalog.scenes.len(), &self.device);
         let table = ItemTable::new(self.rows(pool));
         FineTune::begin(&self.model, &table, &scenes, &self.header.model, &local, opts, &self.device)
@@ -537,10 +536,10 @@ impl Export {
         device: &Device,
     ) -> Result<Self> {
         let fingerprint = catalog.fingerprint();
-        let vectors = item_vectors(model, config, catalog, lm, encoding, device).await?.to_bytes(&fingerprint);
+        let vectors = item_vectors(model, config, catalog, lm, encoding, device).await?.to_bytes(fingerprint);
         let mut user_side = model.clone();
         user_side.items.drop_ids();
-        let weights = store::save(&user_side, config, &fingerprint, kind).await?;
+        let weights = store::save(&user_side, config, fingerprint, kind).await?;
         Ok(Export { weights, vectors })
     }
 }

@@ -75,16 +75,20 @@ fn train_eval_export_recommend() {
     let out = scenerec(&["export", "--data", d, "--config", c, "--weights", w, "--out", export.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
     let catalog = scenerec::data::Catalog::from_json(&std::fs::read_to_string(export.join("catalog.json")).unwrap()).unwrap();
-    // The browser's files: the item vectors (int8 and one f32 scale per row, plus the frame)
+    // The browser's files: the item vectors (6-bit codes and one f32 scale per row, plus the frame)
     // instead of the ID table and the text embeddings, and the weights without the ID table.
     let (trained, exported) = (std::fs::read(&weights).unwrap(), std::fs::read(export.join("model.weights")).unwrap());
     let dim = scenerec::store::read_header(&exported).unwrap().0.model.dim;
     let vectors = std::fs::metadata(export.join("item_vectors.bin")).unwrap().len() as usize;
-    assert!((catalog.len() * (dim + 4)..catalog.len() * (dim + 4) + 400).contains(&vectors), "{vectors} bytes of item vectors");
+    let row = (dim * 6).div_ceil(8) + 4;
+    assert!((catalog.len() * row..catalog.len() * row + 400).contains(&vectors), "{vectors} bytes of item vectors");
     assert!(exported.len() + catalog.len() * dim * 4 <= trained.len() + 200, "the export leaves the ID table out");
     let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(export.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["format"], 2);
-    for name in ["model.weights", "catalog.json", "item_vectors.bin"] {
+    assert_eq!(manifest["format"], 3);
+    // The engine's catalogue: ids and scenes, bound to the whole catalogue's fingerprint.
+    let bin = scenerec::data::Catalog::from_bin(std::fs::read(export.join("catalog.bin")).unwrap()).unwrap();
+    assert_eq!((bin.len(), bin.fingerprint(), bin.id(7)), (catalog.len(), catalog.fingerprint(), catalog.id(7)));
+    for name in ["model.weights", "catalog.bin", "item_vectors.bin", "catalog.json"] {
         use sha2::Digest;
         let bytes = std::fs::read(export.join(name)).unwrap();
         let hex: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
@@ -111,7 +115,7 @@ fn train_eval_export_recommend() {
     assert_eq!(listed, 5, "{}", text(&out));
 
     let request = root.join("request.json");
-    std::fs::write(&request, format!(r#"{{"history": [{{"itemId": {:?}, "scene": {:?}, "time": 1}}], "k": 3}}"#, catalog.items[0].id, catalog.scenes[catalog.items[0].scene as usize])).unwrap();
+    std::fs::write(&request, format!(r#"{{"history": [{{"itemId": {:?}, "scene": {:?}, "time": 1}}], "k": 3}}"#, catalog.id(0), catalog.scenes[catalog.scene_of(0) as usize])).unwrap();
     let (e, r) = (export.to_str().unwrap(), request.to_str().unwrap());
     let ranked = scenerec(&["rank", "--model", e, "--request", r]);
     assert!(ranked.status.success(), "{}", text(&ranked));

@@ -22,10 +22,10 @@ fn raw_ml1m_loads_with_scenes_and_time_order() {
         assert!(h.windows(2).all(|w| w[0].time <= w[1].time), "histories are time-ordered");
     }
     // Every event sits in its item's scene (ML-1M's scene is a property of the movie).
-    assert!(d.histories.iter().flatten().all(|e| d.catalog.items[e.item as usize].scene == e.scene));
+    assert!(d.histories.iter().flatten().all(|e| d.catalog.scene_of(e.item as usize) == e.scene));
     let toy = d.catalog.item_index("Toy Story (1995)").unwrap();
-    assert_eq!(d.catalog.scenes[d.catalog.items[toy].scene as usize], "Comedy");
-    assert_eq!(d.catalog.items[toy].title, "Toy Story (1995)");
+    assert_eq!(d.catalog.scenes[d.catalog.scene_of(toy) as usize], "Comedy");
+    assert_eq!(d.catalog.item(toy).title, "Toy Story (1995)");
 }
 
 #[test]
@@ -75,7 +75,7 @@ fn user_brought_log_with_interaction_scenes() {
     assert_eq!(d.catalog.scenes, vec!["search", "browse"]);
     assert_eq!(d.histories[0].iter().map(|e| e.item).collect::<Vec<_>>(), vec![0, 1], "sorted by time");
     assert_eq!(d.catalog.genres, vec!["x", "y"]);
-    assert_eq!(d.catalog.items[0].text(&d.catalog), "Alpha. Genres: x, y");
+    assert_eq!(d.catalog.item(0).text(&d.catalog), "Alpha. Genres: x, y");
 }
 
 #[test]
@@ -110,9 +110,9 @@ fn recbole_data_sets_load_as_they_ship() {
         "user_id:token\titem_id:token\trating:float\ttimestamp:float\n196\t1\t3\t881250949\n196\t2\t5\t881250950\n",
         "ml1m-genres",
     );
-    assert_eq!(ml100k.catalog.items[0].title, "Toy Story (1995)");
+    assert_eq!(ml100k.catalog.item(0).title, "Toy Story (1995)");
     assert_eq!(ml100k.catalog.scenes, ["Comedy", "Action"]);
-    assert_eq!(ml100k.catalog.items[1].text(&ml100k.catalog), "GoldenEye (1995). Genres: Action, Adventure, Thriller");
+    assert_eq!(ml100k.catalog.item(1).text(&ml100k.catalog), "GoldenEye (1995). Genres: Action, Adventure, Thriller");
     assert_eq!(ml100k.histories[0][1].action, scenerec::data::Action::Like);
     // Amazon: `categories:token_seq`, empty optional cells.
     let amazon = load(
@@ -121,7 +121,7 @@ fn recbole_data_sets_load_as_they_ship() {
         "first-category",
     );
     assert_eq!(amazon.catalog.scenes, ["Books", "Kitchen"]);
-    assert_eq!(amazon.catalog.items[0].title, "A Book");
+    assert_eq!(amazon.catalog.item(0).title, "A Book");
     // Yelp: `business_id`, `item_name`, `stars`, `date`.
     let yelp = load(
         "business_id:token\titem_name:token_seq\tcity:token_seq\tcategories:token_seq\nb1\tJoe's Diner\tLas Vegas\tRestaurants Diners\nb2\tSpa Nine\tToronto\t\n",
@@ -129,7 +129,7 @@ fn recbole_data_sets_load_as_they_ship() {
         "first-category",
     );
     assert_eq!(yelp.catalog.scenes, ["Restaurants", "all"]);
-    assert_eq!(yelp.histories[0].iter().map(|e| yelp.catalog.items[e.item as usize].title.as_str()).collect::<Vec<_>>(), ["Joe's Diner", "Spa Nine"]);
+    assert_eq!(yelp.histories[0].iter().map(|e| yelp.catalog.item(e.item as usize).title).collect::<Vec<_>>(), ["Joe's Diner", "Spa Nine"]);
     assert_eq!(yelp.histories[0][0].rating, Some(5.0));
     // A time that is not a number is an error with its line, not a silent zero.
     let items = AtomicTable::parse("item_id:token\tscene:token\na\ts\n", "x.item").unwrap();

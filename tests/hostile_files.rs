@@ -25,14 +25,14 @@ fn config(c: &Catalog) -> ModelConfig {
     ModelConfig { lm_dim: LM, dim: 8, heads: 2, head_hidden: 8, max_len: 6, rerank: 0, ..ModelConfig::default() }.for_catalog(c)
 }
 
-/// The export of a small untrained model: weights, catalogue JSON and item vectors.
-fn files() -> (Vec<u8>, String, Vec<u8>) {
+/// The export of a small untrained model: weights, `catalog.bin` and item vectors.
+fn files() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let c = catalog(3);
     let cfg = config(&c);
     let dev = device(BackendKind::Flex, 3).unwrap();
     let model = SceneRec::new(&cfg, &dev).unwrap();
     let export = block_on(Export::new(&model, &cfg, &c, &text(c.len()), ("test", Encoding::Int8), &dev)).unwrap();
-    (export.weights, c.to_json(), export.vectors)
+    (export.weights, c.to_bin(), export.vectors)
 }
 
 /// Text embeddings for `items` items.
@@ -40,8 +40,8 @@ fn text(items: usize) -> Vec<f32> {
     (0..items * LM).map(|i| (i % 7) as f32 / 7.0).collect()
 }
 
-fn load(weights: &[u8], catalog: &str, vectors: &[u8]) -> Result<Recommender, String> {
-    block_on(Recommender::load(weights, None, catalog, vectors.to_vec(), &device(BackendKind::Flex, 1).unwrap())).map_err(|e| e.to_string())
+fn load(weights: &[u8], catalog: &[u8], vectors: &[u8]) -> Result<Recommender, String> {
+    block_on(Recommender::load(weights, None, catalog.to_vec(), vectors.to_vec(), &device(BackendKind::Flex, 1).unwrap())).map_err(|e| e.to_string())
 }
 
 /// Splits a file into (header JSON, payload), as the format lays them out.
@@ -213,4 +213,17 @@ fn extreme_times_do_not_overflow() {
     let at = |time: f64| HistoryEvent { item_id: "item1".into(), scene: "S1".into(), action: None, time };
     let history = vec![at(-9.2e18), at(9.2e18), at(0.0)];
     assert_eq!(block_on(rec.recommend(&history, Some("S0"), 3, &[])).unwrap().len(), 3);
+}
+
+#[test]
+fn a_binary_catalogue_of_another_catalogue_is_refused() {
+    let (w, _, t) = files();
+    // The same ids and scenes; one title differs, so the catalogue (and its fingerprint) does.
+    let c = catalog(3);
+    let mut items: Vec<Item> = c.iter().map(|i| i.to_item()).collect();
+    items[0].title = "Renamed".into();
+    let other = Catalog::new(c.scenes.clone(), c.genres.clone(), items).unwrap();
+    assert_ne!(other.fingerprint(), c.fingerprint());
+    let e = load(&w, &other.to_bin(), &t).err().unwrap();
+    assert!(e.contains(other.fingerprint()), "{e}");
 }

@@ -65,12 +65,12 @@ fn training_lowers_the_loss_and_beats_popularity() {
 fn saved_weights_load_to_identical_scores() {
     let (p, t) = trained();
     let fp = p.data.catalog.fingerprint();
-    let bytes = block_on(store::save(&t.model, &t.config, &fp, "test")).unwrap();
+    let bytes = block_on(store::save(&t.model, &t.config, fp, "test")).unwrap();
     let (_, payload) = store::read_header(&bytes).unwrap();
     let burns_own = t.model.clone().into_record().into_bytes().unwrap();
     assert!(payload == &burns_own[..], "the payload is burn's own record format");
     let dev = device(BackendKind::Flex, 99).unwrap();
-    let (loaded, header) = store::load(&bytes, &dev, Some((&t.config, &fp))).unwrap();
+    let (loaded, header) = store::load(&bytes, &dev, Some((&t.config, fp))).unwrap();
     assert_eq!(header.model, t.config);
     let feats = features(p);
     let queries = Track::InScene.queries(&p.split.test[..64], &p.data.histories);
@@ -78,16 +78,16 @@ fn saved_weights_load_to_identical_scores() {
     let a = evaluate(&setup, &queries, &mut model_ranker(&t.model, &t.config, &feats, &p.data.histories)).unwrap();
     let b = evaluate(&setup, &queries, &mut model_ranker(&loaded, &t.config, &feats, &p.data.histories)).unwrap();
     assert_eq!(a, b);
-    assert_eq!(block_on(store::save(&loaded, &t.config, &fp, "test")).unwrap(), bytes, "re-saving gives the same bytes");
+    assert_eq!(block_on(store::save(&loaded, &t.config, fp, "test")).unwrap(), bytes, "re-saving gives the same bytes");
 }
 
 #[test]
 fn bad_weights_files_are_errors_not_panics() {
     let (p, t) = trained();
     let fp = p.data.catalog.fingerprint();
-    let bytes = block_on(store::save(&t.model, &t.config, &fp, "test")).unwrap();
+    let bytes = block_on(store::save(&t.model, &t.config, fp, "test")).unwrap();
     let dev = device(BackendKind::Flex, 1).unwrap();
-    let err = |b: &[u8]| store::load(b, &dev, Some((&t.config, &fp))).expect_err("must fail").to_string();
+    let err = |b: &[u8]| store::load(b, &dev, Some((&t.config, fp))).expect_err("must fail").to_string();
 
     assert!(err(&bytes[..bytes.len() / 2]).contains("truncated"), "{}", err(&bytes[..bytes.len() / 2]));
     assert!(err(&bytes[..10]).contains("truncated"));
@@ -106,7 +106,7 @@ fn bad_weights_files_are_errors_not_panics() {
 
     let mut other_shape = t.config.clone();
     other_shape.n_items += 1;
-    let e = store::load(&bytes, &dev, Some((&other_shape, &fp))).err().unwrap().to_string();
+    let e = store::load(&bytes, &dev, Some((&other_shape, fp))).err().unwrap().to_string();
     assert!(e.contains("shape mismatch"), "{e}");
     let e = store::load(&bytes, &dev, Some((&t.config, "0123456789abcdef"))).err().unwrap().to_string();
     assert!(e.contains("belong to catalogue"), "{e}");

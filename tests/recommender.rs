@@ -14,7 +14,7 @@ use scenerec::vectors::Encoding;
 use scenerec::train::{Silent, TrainConfig, fit};
 
 /// A model trained on a real slice, and its export: (prepared, weights, catalog, item vectors).
-type Artifacts = (Prepared, Vec<u8>, String, Vec<u8>);
+type Artifacts = (Prepared, Vec<u8>, Vec<u8>, Vec<u8>);
 
 fn artifacts() -> &'static Artifacts {
     &trained().1
@@ -30,16 +30,16 @@ fn trained() -> &'static (Vec<u8>, Artifacts) {
         let known = vec![true; p.data.catalog.len()];
         let dev = device(BackendKind::Flex, 2).unwrap();
         let t = fit(&cfg, &p.train_input(&known), &dev, None, &mut Silent).unwrap();
-        let export = block_on(Export::new(&t.model, &t.config, &p.data.catalog, &p.lm, ("pretrained", Encoding::Int8), &dev)).unwrap();
-        let full = block_on(store::save(&t.model, &t.config, &p.data.catalog.fingerprint(), "pretrained")).unwrap();
-        let catalog = p.data.catalog.to_json();
+        let export = block_on(Export::new(&t.model, &t.config, &p.data.catalog, &p.lm, ("pretrained", Encoding::DEFAULT), &dev)).unwrap();
+        let full = block_on(store::save(&t.model, &t.config, p.data.catalog.fingerprint(), "pretrained")).unwrap();
+        let catalog = p.data.catalog.to_bin();
         (full, (p, export.weights, catalog, export.vectors))
     })
 }
 
 fn load() -> Recommender {
     let (_, w, c, v) = artifacts();
-    block_on(Recommender::load(w, None, c, v.to_vec(), &device(BackendKind::Flex, 1).unwrap())).unwrap()
+    block_on(Recommender::load(w, None, c.clone(), v.to_vec(), &device(BackendKind::Flex, 1).unwrap())).unwrap()
 }
 
 fn history(p: &Prepared, events: &[Event]) -> Vec<HistoryEvent> {
@@ -58,7 +58,7 @@ fn recommends_unseen_items_of_the_scene_with_reasons() {
     let comedy = p.data.catalog.scene_index("Comedy").unwrap() as u16;
     for r in &out {
         let i = p.data.catalog.item_index(&r.item_id).unwrap();
-        assert_eq!(p.data.catalog.items[i].scene, comedy, "{} is not a comedy", r.title);
+        assert_eq!(p.data.catalog.scene_of(i), comedy, "{} is not a comedy", r.item_id);
         assert!(h.iter().all(|e| e.item_id != r.item_id), "seen items are excluded");
         assert_ne!(r.item_id, exclude[0]);
         let why = r.because.as_ref().unwrap();
@@ -82,7 +82,7 @@ fn without_a_scene_the_any_scene_query_ranks_across_scenes() {
     let out = block_on(rec.recommend(&h, None, 40, &[])).unwrap();
     assert_eq!(out.len(), 40);
     let scenes: std::collections::BTreeSet<u16> =
-        out.iter().map(|r| p.data.catalog.items[p.data.catalog.item_index(&r.item_id).unwrap()].scene).collect();
+        out.iter().map(|r| p.data.catalog.scene_of(p.data.catalog.item_index(&r.item_id).unwrap())).collect();
     assert!(scenes.len() >= 2, "the top 40 of the whole catalogue span {} scene(s)", scenes.len());
     assert!(out.iter().all(|r| h.iter().all(|e| e.item_id != r.item_id)), "seen items are excluded");
     let ids: Vec<String> = out.iter().map(|r| r.item_id.clone()).collect();
@@ -119,11 +119,12 @@ fn bad_input_is_an_error_and_the_instance_keeps_working() {
     assert!(msg(block_on(rec.recommend(&good, Some("Comedy"), 5, &["nope".into()]))).contains("unknown item `nope` in exclude"));
 
     let dev = device(BackendKind::Flex, 1).unwrap();
-    let load_err = |w: &[u8], c: &str, v: &[u8]| block_on(Recommender::load(w, None, c, v.to_vec(), &dev)).err().map(|e| e.to_string()).expect("must fail");
+    let load_err = |w: &[u8], c: &[u8], v: &[u8]| block_on(Recommender::load(w, None, c.to_vec(), v.to_vec(), &dev)).err().map(|e| e.to_string()).expect("must fail");
     assert!(load_err(&w[..w.len() - 7], c, v).contains("weights file: truncated"));
     assert!(load_err(w, c, &v[..v.len() - 4]).contains("item vectors file: truncated"));
     assert!(load_err(v, c, w).contains("not a scenerec weights file"), "the two files swapped");
-    assert!(load_err(w, "{\"scenes\": 3}", v).contains("catalogue JSON"));
+    assert!(load_err(w, b"{\"scenes\": [], \"items\": []}", v).contains("not a scenerec catalogue file"), "a catalog.json where catalog.bin belongs");
+    assert!(load_err(w, &c[..c.len() - 3], v).contains("catalogue file: truncated"));
 
     assert_eq!(block_on(rec.recommend(&good, Some("Comedy"), 5, &[])).unwrap().len(), 5, "still usable");
 }
@@ -144,11 +145,11 @@ fn index_columns_rank_as_ids_do_and_bad_indices_are_errors() {
     let by_index = block_on(rec.recommend_events(&rec.events_from(columns).unwrap(), Some(drama), 8, &[])).unwrap();
     assert_eq!(by_index.len(), by_id.len());
     for (a, b) in by_index.iter().zip(&by_id) {
-        assert_eq!(p.data.catalog.items[a.item].id, b.item_id);
+        assert_eq!(p.data.catalog.id(a.item), b.item_id);
         assert_eq!(a.score, b.score);
         let (item, scene) = a.because.unwrap();
         let why = b.because.as_ref().unwrap();
-        assert_eq!((p.data.catalog.items[item as usize].id.as_str(), p.data.catalog.scenes[scene as usize].as_str()), (why.item_id.as_str(), why.scene.as_str()));
+        assert_eq!((p.data.catalog.id(item as usize), p.data.catalog.scenes[scene as usize].as_str()), (why.item_id.as_str(), why.scene.as_str()));
     }
 
     let err = |c: HistoryColumns| rec.events_from(c).expect_err("must fail").to_string();
@@ -186,9 +187,9 @@ fn fine_tuning_personalises_without_hurting_held_out_rank_and_exports_identicall
         for case in &users {
             let past = &p.data.histories[case.user][..case.history_len];
             let h = history(p, &past[cut.map_or(0, |n| past.len() - n)..]);
-            let target = &p.data.catalog.items[case.target.item as usize].id;
+            let target = p.data.catalog.id(case.target.item as usize);
             let scene = &p.data.catalog.scenes[case.target.scene as usize];
-            let mut rec = block_on(Recommender::load(w, None, c, v.to_vec(), &dev)).unwrap();
+            let mut rec = block_on(Recommender::load(w, None, c.clone(), v.to_vec(), &dev)).unwrap();
             before += rank_of(&rec, &h, scene, target);
             let shared_top = block_on(rec.recommend(&h, Some(scene), 20, &[])).unwrap();
             let mut steps = 0;
@@ -211,7 +212,7 @@ fn fine_tuning_personalises_without_hurting_held_out_rank_and_exports_identicall
     }
 
     let (bytes, h, scene, expected) = last_export.unwrap();
-    let reloaded = block_on(Recommender::load(w, Some(&bytes), c, v.to_vec(), &dev)).unwrap();
+    let reloaded = block_on(Recommender::load(w, Some(&bytes), c.clone(), v.to_vec(), &dev)).unwrap();
     assert_eq!(block_on(reloaded.recommend(&h, Some(&scene), 20, &[])).unwrap(), expected, "personal weights reload to identical scores");
 }
 
@@ -228,10 +229,10 @@ fn fine_tuning_can_be_stopped_and_rejects_bad_options() {
     assert!(block_on(rec.fine_tune(&h[..1], &FineTuneOptions::default(), |_, _| true)).err().unwrap().to_string().contains("two interactions"));
 }
 
-/// The export ranks as the trained model does: its int8 item vectors change each user's top 10
-/// by at most one item on average (measured: 0.2 of 10), and the fusion scores of the same items
-/// by at most 5% (measured: 2.3%), against
-/// the f32 ranking of the evaluation code (the model with its ID table and text embeddings).
+/// The export ranks as the trained model does: its (default, int6) item vectors change each
+/// user's top 10 by at most one item on average (measured: 0.35 of 10), and the fusion scores of
+/// the same items by at most 12% (measured: 9.0%), against the f32 ranking of the evaluation
+/// code (the model with its ID table and text embeddings).
 #[test]
 fn the_quantised_export_ranks_as_the_f32_model() {
     use scenerec::data::batch::history_batch;
@@ -240,13 +241,13 @@ fn the_quantised_export_ranks_as_the_f32_model() {
     let dev = device(BackendKind::Flex, 1).unwrap();
     let (model, header) = store::load(full, &dev, None).unwrap();
     let table = model.item_table(&p.features(&vec![true; p.data.catalog.len()], &dev).unwrap(), None);
-    let rec = block_on(Recommender::load(w, None, c, v.to_vec(), &dev)).unwrap();
+    let rec = block_on(Recommender::load(w, None, c.clone(), v.to_vec(), &dev)).unwrap();
     let (mut shared, mut worst) = (0usize, 0f32);
     let cases: Vec<_> = p.split.test.iter().take(20).collect();
     for case in &cases {
         let events = &p.data.histories[case.user][..case.history_len];
         let scene = case.target.scene;
-        let members = |i: usize| p.data.catalog.items[i].scene != scene || events.iter().any(|e| e.item as usize == i);
+        let members = |i: usize| p.data.catalog.scene_of(i) != scene || events.iter().any(|e| e.item as usize == i);
         let batch = history_batch(&[events], table.len(), header.model.max_len, &dev);
         let f32_top = block_on(rank_batch(&model, &table, &batch, &[scene], |_, i| members(i), header.model.rerank)).unwrap()[0].top(10);
         let exported = block_on(rec.recommend_events(events, Some(scene as usize), 10, &[])).unwrap();
@@ -260,7 +261,10 @@ fn the_quantised_export_ranks_as_the_f32_model() {
     let overlap = shared as f64 / (10 * cases.len()) as f64;
     eprintln!("top-10 overlap {overlap:.3}; largest relative score difference {worst:.4}");
     assert!(overlap >= 0.9, "the export's top 10 shares {overlap:.3} of the f32 model's");
-    assert!(worst <= 0.05, "a fusion score moved by {worst:.4} of its size (measured: 0.023)");
+    // Each history row and candidate is off by up to half a step, and the encoder and the
+    // fusion head carry that into the scores: int8 moved them by up to 0.023, int6 (4× the
+    // step) by 0.090, while ML-1M's NDCG@10 stays within 0.3% of f32's (the browser benchmark).
+    assert!(worst <= 0.12, "a fusion score moved by {worst:.4} of its size (measured with int6: 0.090)");
 }
 
 /// Items added on the device rank at once from their text, in every call that takes items, and
@@ -279,7 +283,7 @@ fn added_items_rank_from_their_text_and_bad_additions_add_nothing() {
         .iter()
         .enumerate()
         .map(|(k, &i)| {
-            let item = &p.data.catalog.items[i];
+            let item = p.data.catalog.item(i);
             NewItem {
                 id: format!("new-{k}"),
                 title: (k == 0).then(|| format!("{} (new edition)", item.title)),
@@ -295,7 +299,7 @@ fn added_items_rank_from_their_text_and_bad_additions_add_nothing() {
     let mut twice = new.clone();
     twice[2].id = "new-0".into();
     assert!(err(&mut rec, &twice, &text).contains("appears twice"));
-    let existing = NewItem { id: p.data.catalog.items[5].id.clone(), ..new[1].clone() };
+    let existing = NewItem { id: p.data.catalog.id(5).to_string(), ..new[1].clone() };
     assert!(err(&mut rec, &[existing], &text[..lm_dim]).contains("appears twice"));
     assert!(err(&mut rec, &[NewItem { scene: "Westerns".into(), ..new[1].clone() }], &text[..lm_dim]).contains("unknown scene"));
     assert!(err(&mut rec, &[NewItem { genres: vec!["Opera".into()], ..new[1].clone() }], &text[..lm_dim]).contains("unknown genre"));
@@ -309,7 +313,6 @@ fn added_items_rank_from_their_text_and_bad_additions_add_nothing() {
     let scene = new[0].scene.as_str();
     let all = block_on(rec.recommend(&h, Some(scene), usize::MAX >> 1, &[])).unwrap();
     let copy = all.iter().position(|r| r.item_id == "new-0").expect("the new item is ranked in its scene");
-    assert_eq!(all[copy].title, new[0].title.clone().unwrap());
     assert!(block_on(rec.recommend(&h, None, usize::MAX >> 1, &[])).unwrap().iter().any(|r| r.item_id == "new-2"));
     let scores = block_on(rec.score(&h, Some(scene), &["new-0".into()])).unwrap();
     assert!((scores[0] - all[copy].score).abs() < 1e-4);
@@ -335,11 +338,11 @@ fn personal_weights_hold_the_tuned_layers_and_fit_only_their_model() {
     let personal = block_on(rec.export_weights()).unwrap();
     eprintln!("personal weights {} bytes; shared {} bytes", personal.len(), w.len());
     assert!(personal.len() * 3 < w.len(), "{} bytes of personal weights against {} shared", personal.len(), w.len());
-    let again = block_on(Recommender::load(w, Some(&personal), c, v.to_vec(), &dev)).unwrap();
+    let again = block_on(Recommender::load(w, Some(&personal), c.clone(), v.to_vec(), &dev)).unwrap();
     let top = |r: &Recommender| block_on(r.recommend(&h, Some("Drama"), 10, &[])).unwrap();
     assert_eq!(top(&again), top(&rec));
 
-    let err = |w: &[u8], personal: Option<&[u8]>| block_on(Recommender::load(w, personal, c, v.to_vec(), &dev)).err().unwrap().to_string();
+    let err = |w: &[u8], personal: Option<&[u8]>| block_on(Recommender::load(w, personal, c.clone(), v.to_vec(), &dev)).err().unwrap().to_string();
     assert!(err(&personal, None).contains("these are personal weights"));
     // Shared weights of another model (here: another dropout), signed as a real file would be.
     let (header, payload) = store::unframe(w).unwrap();

@@ -22,11 +22,11 @@ fn flex_weights_rank_the_same_on_wgpu() {
     let flex = device(BackendKind::Flex, 5).unwrap();
     let trained = fit(&config(1), &p.train_input(&known), &flex, None, &mut Silent).unwrap();
     let fp = p.data.catalog.fingerprint();
-    let bytes = block_on(store::save(&trained.model, &trained.config, &fp, "test")).unwrap();
+    let bytes = block_on(store::save(&trained.model, &trained.config, fp, "test")).unwrap();
 
     let gpu = device(BackendKind::Wgpu, 5).unwrap();
-    let (on_gpu, _) = store::load(&bytes, &gpu, Some((&trained.config, &fp))).unwrap();
-    assert_eq!(block_on(store::save(&on_gpu, &trained.config, &fp, "test")).unwrap(), bytes, "weights saved from the GPU exactly");
+    let (on_gpu, _) = store::load(&bytes, &gpu, Some((&trained.config, fp))).unwrap();
+    assert_eq!(block_on(store::save(&on_gpu, &trained.config, fp, "test")).unwrap(), bytes, "weights saved from the GPU exactly");
     // Both kinds of query: "any scene" and a scene's own.
     let mut queries = Track::Agnostic.queries(&p.split.test[..8], &p.data.histories);
     queries.extend(Track::InScene.queries(&p.split.test[8..16], &p.data.histories));

@@ -44,7 +44,7 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
         .iter()
         .map(|q| {
             let seen = |i: usize| split.warm_histories[q.case.user][..q.case.history_len].iter().any(|e| e.item as usize == i);
-            let c = (0..catalog.len()).filter(|&i| split.cold[i] && Some(catalog.items[i].scene) == q.tab && !seen(i)).count();
+            let c = (0..catalog.len()).filter(|&i| split.cold[i] && Some(catalog.scene_of(i)) == q.tab && !seen(i)).count();
             (1..=10.min(c)).map(|r| ndcg(r, 10)).sum::<f64>() / c.max(1) as f64
         })
         .sum::<f64>()
@@ -56,13 +56,12 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
     let mut genre_share = vec![0f64; catalog.genres.len()];
     for (h, &n) in split.warm_histories.iter().zip(&loo.train_len) {
         for e in &h[..n] {
-            for &g in &catalog.items[e.item as usize].genres {
+            for &g in catalog.item(e.item as usize).genres {
                 genre_share[g as usize] += 1.0;
             }
         }
     }
     let prior: Vec<f32> = catalog
-        .items
         .iter()
         .map(|it| (it.genres.iter().map(|&g| genre_share[g as usize]).sum::<f64>() / it.genres.len().max(1) as f64) as f32)
         .collect();

@@ -33,7 +33,7 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
     let catalog = &p.data.catalog;
     let dev = device(BackendKind::Flex, bench.cfg.seed)?;
     let expected = bench.cfg.model.for_catalog(catalog);
-    let (model, header) = store::load(&bytes, &dev, Some((&expected, &catalog.fingerprint())))?;
+    let (model, header) = store::load(&bytes, &dev, Some((&expected, catalog.fingerprint())))?;
     let pretrained = block_on(Recommender::new(model, header, catalog.clone(), &p.lm, &dev))?;
 
     let mut cases: Vec<Case> = p.split.test.clone();

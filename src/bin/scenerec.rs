@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use scenerec::cli::commands;
+use scenerec::vectors::Encoding;
 
 #[derive(Parser)]
 #[command(name = "scenerec", version, about = "On-device multi-scene recommender: native pretraining and evaluation")]
@@ -88,8 +89,8 @@ enum Command {
         /// its scene's items), `last-scene` (the tab of the user's last event), or `all`.
         #[arg(long, default_value = "all")]
         track: String,
-        /// Rank from the item vectors quantised as `export --encoding` ships them (`int8` or
-        /// `int4`: the browser's ranking), to measure what the quantisation costs.
+        /// Rank from the item vectors quantised as `export --encoding` ships them (`int8`,
+        /// `int6` or `int4`: the browser's ranking), to measure what the quantisation costs.
         #[arg(long)]
         quantised: Option<String>,
         /// Also write the report as JSON here.
@@ -100,9 +101,9 @@ enum Command {
     Export {
         #[command(flatten)]
         trained: Trained,
-        /// How the item vectors are quantised: `int8` (default) or `int4` (half the download,
-        /// for the largest catalogues; see the browser benchmark for what it costs).
-        #[arg(long, default_value = "int8")]
+        /// How the item vectors are quantised: `int6` (the default), `int8` (a third more
+        /// bytes) or `int4` (a third fewer); see the browser benchmark for what each costs.
+        #[arg(long, default_value = Encoding::DEFAULT.name())]
         encoding: String,
         #[arg(long)]
         out: PathBuf,
@@ -146,8 +147,8 @@ enum Command {
         items: usize,
         #[arg(long, default_value_t = 7)]
         seed: u64,
-        /// `int8` or `int4` item vectors (as `export --encoding`).
-        #[arg(long, default_value = "int8")]
+        /// `int6`, `int8` or `int4` item vectors (as `export --encoding`).
+        #[arg(long, default_value = Encoding::DEFAULT.name())]
         encoding: String,
         #[arg(long)]
         out: PathBuf,

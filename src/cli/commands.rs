@@ -44,7 +44,7 @@ pub fn prepare(source: &Path, out: &Path, derive_scenes: Option<&str>, lm_dir: &
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     write(&atomic_path(out, "item"), items.to_text())?;
     write(&atomic_path(out, "inter"), inter.to_text())?;
-    let texts: Vec<String> = data.catalog.items.iter().map(|i| i.text(&data.catalog)).collect();
+    let texts: Vec<String> = data.catalog.iter().map(|i| i.text(&data.catalog)).collect();
     let mut cache = EmbeddingCache::open(&cache_path(out))?;
     let encoder = TextEncoder::load(lm_dir)?;
     let pb = bar(texts.len(), "embedding");
@@ -161,7 +161,7 @@ fn load_trained(data: &Path, weights: &Path, config: Option<&Path>) -> Result<Lo
     let bytes = std::fs::read(weights).map_err(|e| Error::io(weights, e))?;
     let catalog = &prepared.data.catalog;
     let expected = cfg.model.for_catalog(catalog);
-    let (model, header) = store::load(&bytes, &dev, Some((&expected, &catalog.fingerprint())))?;
+    let (model, header) = store::load(&bytes, &dev, Some((&expected, catalog.fingerprint())))?;
     Ok(Loaded { prepared, dev, model, header })
 }
 
@@ -229,9 +229,14 @@ pub fn export(data: &Path, weights: &Path, config: Option<&Path>, encoding: &str
 
 /// The files the browser loads, and `manifest.json` naming each one's SHA-256 and size:
 /// - `model.weights`: the user-side layers (the item tower without its ID table);
-/// - `catalog.json`: the catalogue;
+/// - `catalog.bin`: what the engine ranks with — item ids and scenes, scene and genre names,
+///   the catalogue's fingerprint ([`Catalog::to_bin`]);
 /// - `item_vectors.bin`: the item tower's output for every item, quantised ([`crate::vectors`]),
-///   instead of the ID table and the text embeddings it is computed from.
+///   instead of the ID table and the text embeddings it is computed from;
+/// - `catalog.json`: the whole catalogue with titles and genres, for display: the package
+///   fetches it only when the page asks for it (`rec.items()`).
+///
+/// [`Catalog::to_bin`]: crate::data::Catalog::to_bin
 ///
 /// The package keeps the files in the browser's Cache Storage under their hashes, so a revisit
 /// loads from the device (offline too), a new version is fetched only for the files that
@@ -248,9 +253,13 @@ fn write_model_dir(
 ) -> Result<String> {
     use sha2::{Digest, Sha256};
     let export = block_on(crate::recommender::Export::new(model, config, catalog, lm, kind, dev))?;
-    let catalog = catalog.to_json();
-    let files =
-        [("model.weights", export.weights.as_slice()), ("catalog.json", catalog.as_bytes()), ("item_vectors.bin", &export.vectors)];
+    let (json, bin) = (catalog.to_json(), catalog.to_bin());
+    let files = [
+        ("model.weights", export.weights.as_slice()),
+        ("catalog.bin", &bin),
+        ("item_vectors.bin", &export.vectors),
+        ("catalog.json", json.as_bytes()),
+    ];
     let mut manifest = serde_json::Map::new();
     for (name, bytes) in files {
         write(&out.join(name), bytes)?;
@@ -262,9 +271,10 @@ fn write_model_dir(
 }
 
 /// The layout of an exported model directory: 1 shipped `item_text.f32` and the whole model;
-/// 2 ships `item_vectors.bin` and the user-side weights. The package names the version it
-/// finds when it is not this one.
-const MODEL_DIR_FORMAT: u32 = 2;
+/// 2 ships `item_vectors.bin` and the user-side weights; 3 adds `catalog.bin`, so the engine
+/// no longer reads `catalog.json`. The package names the version it finds when it is not this
+/// one.
+const MODEL_DIR_FORMAT: u32 = 3;
 
 /// Interactions per item (catalogue order) in the prepared logs, as `{"counts": [..]}`: what a
 /// page shows someone with no history yet, so the first items they see are ones they may know.
@@ -298,7 +308,8 @@ pub fn recommend(data: &Path, weights: &Path, config: Option<&Path>, user: Optio
         println!("\n{}:", scene.as_deref().unwrap_or("all scenes"));
         for (rank, r) in top.into_iter().enumerate() {
             let why = r.because.map(|b| format!("because you watched {} in {}", b.item_id, b.scene)).unwrap_or_default();
-            println!("{:>3}. {:<50} {:>7.3}  {}", rank + 1, r.title, r.score, why);
+            let title = d.catalog.item_index(&r.item_id).map_or(r.item_id.as_str(), |i| d.catalog.item(i).title);
+            println!("{:>3}. {:<50} {:>7.3}  {}", rank + 1, title, r.score, why);
         }
     }
     Ok(())
@@ -337,9 +348,8 @@ pub fn rank(model_dir: &Path, request: &Path, repeat: usize) -> Result<()> {
     let read = |name: &str| std::fs::read(model_dir.join(name)).map_err(|e| Error::io(model_dir.join(name), e));
     let text = std::fs::read_to_string(request).map_err(|e| Error::io(request, e))?;
     let req: RankRequest = serde_json::from_str(&text).map_err(|e| Error::Input(format!("{}: {e}", request.display())))?;
-    let catalog = String::from_utf8(read("catalog.json")?).map_err(|e| Error::Data(format!("catalog.json: {e}")))?;
     let dev = device(BackendKind::Flex, 0)?;
-    let rec = block_on(Recommender::load(&read("model.weights")?, None, &catalog, read("item_vectors.bin")?, &dev))?;
+    let rec = block_on(Recommender::load(&read("model.weights")?, None, read("catalog.bin")?, read("item_vectors.bin")?, &dev))?;
     let mut times = Vec::with_capacity(repeat);
     let mut out = Vec::new();
     if repeat > 1 {

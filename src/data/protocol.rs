@@ -71,10 +71,10 @@ fn compact(catalog: &Catalog, users: Vec<String>, mut histories: Vec<Vec<Event>>
     }
     let mut remap = vec![u32::MAX; catalog.len()];
     let mut items = Vec::new();
-    for (i, item) in catalog.items.iter().enumerate() {
+    for (i, item) in catalog.iter().enumerate() {
         if used[i] {
             remap[i] = items.len() as u32;
-            items.push(item.clone());
+            items.push(item.to_item());
         }
     }
     for e in histories.iter_mut().flatten() {

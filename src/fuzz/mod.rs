@@ -1,5 +1,5 @@
-//! A fuzzer for what reaches the engine from outside: weights files, catalogue JSON, history
-//! columns and RecBole atomic files. Stable Rust, no cargo-fuzz: each target mutates real seed
+//! A fuzzer for what reaches the engine from outside: weights files, item vectors, catalogues
+//! (`catalog.json` and `catalog.bin`), history columns and RecBole atomic files. Stable Rust, no cargo-fuzz: each target mutates real seed
 //! inputs ([`mutate`]: bytes flipped, cut or repeated, and the structure-aware edits a checksum
 //! or a parser alone would never let through) and runs every one under `catch_unwind`. Each
 //! input must end as an error or be accepted with sane outputs (finite scores); a panic is a
@@ -37,11 +37,12 @@ pub struct Tally {
     pub panics: Vec<String>,
 }
 
-/// Seed inputs: a small model's export (weights, catalogue, item vectors), and RecBole atomic
-/// files.
+/// Seed inputs: a small model's export (weights, catalogue as JSON and binary, item vectors),
+/// and RecBole atomic files.
 pub struct Seeds {
     weights: Vec<u8>,
     catalog: String,
+    catalog_bin: Vec<u8>,
     vectors: Vec<u8>,
     /// `(.item, .inter)` texts.
     recbole: (String, String),
@@ -63,13 +64,20 @@ impl Seeds {
         let dev = device(BackendKind::Flex, 7)?;
         let model = SceneRec::new(&config, &dev)?;
         let text: Vec<f32> = (0..catalog.len() * LM).map(|i| (i % 5) as f32 / 5.0 - 0.4).collect();
-        let export = block_on(Export::new(&model, &config, &catalog, &text, ("fuzz seed", Encoding::Int8), &dev))?;
+        let export = block_on(Export::new(&model, &config, &catalog, &text, ("fuzz seed", Encoding::DEFAULT), &dev))?;
         let inter = inter_file.lines().take(200).collect::<Vec<_>>().join("\n");
-        Ok(Seeds { weights: export.weights, catalog: catalog.to_json(), vectors: export.vectors, recbole: (item_file.to_string(), inter) })
+        Ok(Seeds {
+            weights: export.weights,
+            catalog: catalog.to_json(),
+            catalog_bin: catalog.to_bin(),
+            vectors: export.vectors,
+            recbole: (item_file.to_string(), inter),
+        })
     }
 }
 
-/// Writes the weights target's seed model (`catalog.json`, `item_vectors.bin`, `seed.weights`)
+/// Writes the weights target's seed model (`catalog.json`, `catalog.bin`, `item_vectors.bin`,
+/// `seed.weights`)
 /// and `inputs` mutated weights files (`mutated-N.weights`) to `dir`, for the browser's
 /// robustness test, which loads them through the npm package.
 pub fn write_weights(seeds: &Seeds, inputs: usize, seed: u64, dir: &std::path::Path) -> Result<()> {
@@ -79,6 +87,7 @@ pub fn write_weights(seeds: &Seeds, inputs: usize, seed: u64, dir: &std::path::P
         std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))
     };
     write("catalog.json".into(), seeds.catalog.as_bytes())?;
+    write("catalog.bin".into(), &seeds.catalog_bin)?;
     write("item_vectors.bin".into(), &seeds.vectors)?;
     write("seed.weights".into(), &seeds.weights)?;
     let mut rng = Rng::new(seed);
@@ -91,7 +100,7 @@ pub fn write_weights(seeds: &Seeds, inputs: usize, seed: u64, dir: &std::path::P
 /// Runs `inputs` mutated inputs through `target`.
 pub fn run(target: &str, seeds: &Seeds, inputs: usize, seed: u64) -> Result<Tally> {
     let dev = device(BackendKind::Flex, 1)?;
-    let engine = block_on(Recommender::load(&seeds.weights, None, &seeds.catalog, seeds.vectors.clone(), &dev))?;
+    let engine = block_on(Recommender::load(&seeds.weights, None, seeds.catalog_bin.clone(), seeds.vectors.clone(), &dev))?;
     let mut rng = Rng::new(seed);
     let mut tally = Tally::default();
     let quiet = std::panic::take_hook();
@@ -100,7 +109,7 @@ pub fn run(target: &str, seeds: &Seeds, inputs: usize, seed: u64) -> Result<Tall
         let outcome = catch_unwind(AssertUnwindSafe(|| match target {
             "weights" => weights_input(seeds, &mut rng, &dev),
             "vectors" => vectors_input(seeds, &mut rng, &dev),
-            "catalog" => catalog_input(seeds, &mut rng),
+            "catalog" => catalog_input(seeds, &mut rng, &dev),
             "history" => history_input(&engine, &mut rng),
             "recbole" => recbole_input(seeds, &mut rng),
             other => Err(Error::Input(format!("unknown fuzz target `{other}` ({})", TARGETS.join(", ")))),
@@ -144,21 +153,27 @@ fn ranks(rec: &Recommender) -> Result<()> {
 
 fn weights_input(seeds: &Seeds, rng: &mut Rng, dev: &burn::tensor::Device) -> Result<()> {
     let bytes = mutate::weights(&seeds.weights, rng);
-    let rec = block_on(Recommender::load(&bytes, None, &seeds.catalog, seeds.vectors.clone(), dev))?;
+    let rec = block_on(Recommender::load(&bytes, None, seeds.catalog_bin.clone(), seeds.vectors.clone(), dev))?;
     ranks(&rec)
 }
 
 fn vectors_input(seeds: &Seeds, rng: &mut Rng, dev: &burn::tensor::Device) -> Result<()> {
     let bytes = mutate::vectors(&seeds.vectors, rng);
-    let rec = block_on(Recommender::load(&seeds.weights, None, &seeds.catalog, bytes, dev))?;
+    let rec = block_on(Recommender::load(&seeds.weights, None, seeds.catalog_bin.clone(), bytes, dev))?;
     ranks(&rec)
 }
 
-fn catalog_input(seeds: &Seeds, rng: &mut Rng) -> Result<()> {
-    let text = mutate::text(&seeds.catalog, rng);
-    let catalog = Catalog::from_json(&text)?;
-    let _ = (catalog.genre_matrix(), catalog.fingerprint());
-    Ok(())
+/// Half the inputs are `catalog.json` texts (what training and display read), half
+/// `catalog.bin` files loaded by the engine, which must then rank.
+fn catalog_input(seeds: &Seeds, rng: &mut Rng, dev: &burn::tensor::Device) -> Result<()> {
+    if rng.below(2) == 0 {
+        let catalog = Catalog::from_json(&mutate::text(&seeds.catalog, rng))?;
+        let _ = catalog.genre_matrix();
+        return Ok(());
+    }
+    let bytes = mutate::catalog_bin(&seeds.catalog_bin, rng);
+    let rec = block_on(Recommender::load(&seeds.weights, None, bytes, seeds.vectors.clone(), dev))?;
+    ranks(&rec)
 }
 
 fn history_input(rec: &Recommender, rng: &mut Rng) -> Result<()> {

@@ -118,6 +118,12 @@ pub fn vectors(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
     signed(seed, &crate::vectors::VECTORS, rng, bytes)
 }
 
+/// A `catalog.bin` damaged (bytes) or crafted (header or payload edited, then re-signed:
+/// offsets, scenes and ids that no longer agree).
+pub fn catalog_bin(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
+    signed(seed, &crate::data::catalog::CATALOG, rng, bytes)
+}
+
 /// A signed file of `kind` damaged at the byte level, or with its header text or its payload
 /// (by `payload`) edited and then re-signed, as an attacker would.
 fn signed(seed: &[u8], kind: &store::Kind, rng: &mut Rng, payload: fn(&[u8], &mut Rng) -> Vec<u8>) -> Vec<u8> {

@@ -76,7 +76,7 @@ pub struct SceneIndex {
 
 impl SceneIndex {
     pub fn new(catalog: &Catalog, device: &Device) -> Self {
-        Self::from_homes(catalog.items.iter().map(|it| it.scene).collect(), catalog.scenes.len(), device)
+        Self::from_homes(catalog.item_scenes().to_vec(), catalog.scenes.len(), device)
     }
 
     /// The index of items whose home scenes are `home_of` (each below `scenes`).

@@ -146,7 +146,7 @@ pub fn fit(
     let mut best: Option<Vec<u8>> = None;
     if let Some(ck) = checkpoint.filter(|c| c.exists()) {
         let Resumed { state: s, weights, optimizer: optim_bytes, best: best_bytes } = ck.load(cfg)?;
-        model = store::load(&weights, &train_device, Some((&mcfg, &fingerprint)))?.0;
+        model = store::load(&weights, &train_device, Some((&mcfg, fingerprint)))?.0;
         optim = optim
             .from_bytes(Bytes::from_bytes_vec(optim_bytes))
             .map_err(|e| Error::Config(format!("optimizer checkpoint: {e}")))?;
@@ -213,20 +213,20 @@ pub fn fit(
             state.best_valid = valid_ndcg10;
             state.best_epoch = epoch;
             state.stale = 0;
-            best = Some(block_on(store::save(&valid_model, &mcfg, &fingerprint, "pretrained"))?);
+            best = Some(block_on(store::save(&valid_model, &mcfg, fingerprint, "pretrained"))?);
         } else {
             state.stale += 1;
             state.learning_rate *= cfg.lr_decay;
         }
         if let Some(ck) = checkpoint {
-            let weights = block_on(store::save(&valid_model, &mcfg, &fingerprint, "checkpoint"))?;
+            let weights = block_on(store::save(&valid_model, &mcfg, fingerprint, "checkpoint"))?;
             let optim_bytes = optim.into_bytes().map_err(|e| Error::Config(format!("optimizer state: {e}")))?;
             ck.save(&state, &weights, &optim_bytes, if improved { best.as_deref() } else { None })?;
         }
     }
     let finishing = Instant::now();
     let best = best.ok_or_else(|| Error::Data("training ran no epoch".into()))?;
-    let model = store::load(&best, device, Some((&mcfg, &fingerprint)))?.0;
+    let model = store::load(&best, device, Some((&mcfg, fingerprint)))?.0;
     // Re-ranking stays only if it beats retrieval alone on validation (ties go to retrieval).
     if model.head.is_some() && mcfg.rerank > 0 {
         let alone = ModelConfig { rerank: 0, ..mcfg.clone() };
@@ -240,7 +240,7 @@ pub fn fit(
             state.best_valid = alone_valid;
             mcfg = alone;
             if let Some(ck) = checkpoint {
-                ck.save_best(&block_on(store::save(&model, &mcfg, &fingerprint, "pretrained"))?)?;
+                ck.save_best(&block_on(store::save(&model, &mcfg, fingerprint, "pretrained"))?)?;
             }
         }
     }

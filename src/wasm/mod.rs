@@ -48,7 +48,7 @@ fn object(fields: &[(&str, JsValue)]) -> Result<JsValue, JsValue> {
 }
 
 /// A user's history as catalogue indices, copied into wasm from four typed arrays (one entry
-/// per event); `www/lib/encode.ts` resolves ids and names to these indices.
+/// per event); `www/lib/worker.ts` resolves ids (with `itemIndices`) and names to them.
 #[wasm_bindgen]
 pub struct History {
     items: Vec<u32>,
@@ -130,13 +130,14 @@ async fn device_for(kind: &str) -> Result<burn::tensor::Device, JsValue> {
 #[wasm_bindgen]
 impl Engine {
     /// Loads exported weights with a user's personal weights put in (`undefined`: none),
-    /// `catalog.json` text and `item_vectors.bin` bytes on `device` (`"cpu"` or `"webgpu"`).
+    /// `catalog.bin` and `item_vectors.bin` bytes on `device` (`"cpu"` or `"webgpu"`).
     /// Resolves to an `Engine`.
-    pub fn create(weights: Uint8Array, personal: Option<Uint8Array>, catalog: String, item_vectors: Uint8Array, device: String) -> Promise {
-        let (weights, personal, item_vectors) = (weights.to_vec(), personal.map(|p| p.to_vec()), item_vectors.to_vec());
+    pub fn create(weights: Uint8Array, personal: Option<Uint8Array>, catalog: Uint8Array, item_vectors: Uint8Array, device: String) -> Promise {
+        let (weights, personal) = (weights.to_vec(), personal.map(|p| p.to_vec()));
+        let (catalog, item_vectors) = (catalog.to_vec(), item_vectors.to_vec());
         future_to_promise(async move {
             let dev = device_for(&device).await?;
-            let rec = Recommender::load(&weights, personal.as_deref(), &catalog, item_vectors, &dev).await.map_err(js_err)?;
+            let rec = Recommender::load(&weights, personal.as_deref(), catalog, item_vectors, &dev).await.map_err(js_err)?;
             Ok(Engine { inner: Rc::new(RefCell::new(Some(rec))), run: Rc::new(RefCell::new(None)), backend: device }.into())
         })
     }
@@ -147,9 +148,36 @@ impl Engine {
         self.backend.clone()
     }
 
-    /// The catalogue as loaded (scenes, genres, items).
+    /// The catalogue's names and size: `{scenes, genres, size}` (items added included).
     pub fn catalog(&self) -> Result<JsValue, JsValue> {
-        with_engine(&self.inner, |r| to_js(r.catalog()))?
+        with_engine(&self.inner, |r| {
+            let c = r.catalog();
+            object(&[("scenes", to_js(&c.scenes)?), ("genres", to_js(&c.genres)?), ("size", JsValue::from(c.len() as u32))])
+        })?
+    }
+
+    /// The catalogue index of each id, -1 where an id is unknown (the caller names it).
+    #[wasm_bindgen(js_name = itemIndices)]
+    pub fn item_indices(&self, ids: Vec<String>) -> Result<Int32Array, JsValue> {
+        with_engine(&self.inner, |r| {
+            let found: Vec<i32> = ids.iter().map(|id| r.catalog().item_index(id).map_or(-1, |i| i as i32)).collect();
+            Int32Array::from(found.as_slice())
+        })
+    }
+
+    /// The ids of catalogue indices `items`.
+    #[wasm_bindgen(js_name = itemIds)]
+    pub fn item_ids(&self, items: Vec<u32>) -> Result<Vec<String>, JsValue> {
+        with_engine(&self.inner, |r| {
+            let c = r.catalog();
+            items
+                .iter()
+                .map(|&i| match (i as usize) < c.len() {
+                    true => Ok(c.id(i as usize).to_string()),
+                    false => Err(js_err(format!("item index {i} is out of range ({} items)", c.len()))),
+                })
+                .collect()
+        })?
     }
 
     /// The top `k` items of scene index `scene` (`undefined`: of the whole catalogue, for "any

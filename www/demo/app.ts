@@ -22,6 +22,8 @@ export class App {
   loadMs: number;
   rankMs: number | null = null;
   updateMs: number | null = null;
+  /** Every movie with its title and genres (`catalog.json`, then the new arrivals). */
+  readonly items: Item[];
   private byId: Map<string, Item>;
   /** Ratings per movie in the training log; absent for new arrivals, which have none. */
   private popularity: Map<string, number>;
@@ -31,13 +33,15 @@ export class App {
     public rec: Recommender,
     public store: LocalStore | null,
     readonly device: DeviceChoice,
+    items: Item[],
     counts: number[],
     history: HistoryEvent[],
     personal: string | null,
     loadMs: number,
   ) {
-    this.byId = new Map(rec.catalog.items.map((item) => [item.id, item]));
-    this.popularity = new Map(counts.map((n, i) => [rec.catalog.items[i]?.id, n]));
+    this.items = items;
+    this.byId = new Map(items.map((item) => [item.id, item]));
+    this.popularity = new Map(counts.map((n, i) => [items[i]?.id, n]));
     this.history = history.filter((e) => this.byId.has(e.itemId));
     if (this.history.length < history.length) showError(`${history.length - this.history.length} stored events name movies this model does not know; they are kept but not used.`);
     this.personal = personal;
@@ -133,14 +137,14 @@ export class App {
   }
 
   private sceneItems(): Item[] {
-    if (this.scene === null) return this.catalog.items;
+    if (this.scene === null) return this.items;
     const s = this.catalog.scenes.indexOf(this.scene);
-    return this.catalog.items.filter((item) => item.scene === s);
+    return this.items.filter((item) => item.scene === s);
   }
 
   renderBrowse() {
     const query = ($("#search") as HTMLInputElement).value.trim().toLowerCase();
-    const items = query ? this.popular(this.catalog.items.filter((i) => i.title.toLowerCase().includes(query)), BROWSED) : this.popular(this.sceneItems(), BROWSED);
+    const items = query ? this.popular(this.items.filter((i) => i.title.toLowerCase().includes(query)), BROWSED) : this.popular(this.sceneItems(), BROWSED);
     $("#browse-title").textContent = query ? `Search: ${items.length === BROWSED ? `top ${BROWSED}` : items.length} result${items.length === 1 ? "" : "s"}` : `Browse ${this.sceneLabel} — most rated`;
     const rows = items.map((item) => browseRow(this.catalog, item, this.popularity.get(item.id) ?? null, this.inHistory(item.id), query !== ""));
     fill($("#browse"), rows.length ? rows : [h("li", { class: "empty" }, "No movie title contains that.")]);

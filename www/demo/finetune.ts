@@ -64,7 +64,7 @@ export async function fineTune(app: App) {
     }
     const after = await app.ranking(COMPARED);
     const compare = $("#compare");
-    fill(compare, comparison(new Map(app.catalog.items.map((i) => [i.id, i])), app.sceneLabel, before, after));
+    fill(compare, comparison(new Map(app.items.map((i) => [i.id, i])), app.sceneLabel, before, after));
     compare.hidden = false;
     await app.refresh();
   } catch (e: any) {

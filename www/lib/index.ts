@@ -11,7 +11,7 @@
  * `LocalStore` keeps the history and personal weights in IndexedDB (see storage.ts).
  */
 
-import { directory, resolveFiles } from "./files.js";
+import { directory, resolveFiles, type Source } from "./files.js";
 import { spawnWorker, workerFailure } from "./spawn.js";
 import type { Call, LoadArgs, Reply } from "./protocol.js";
 import type {
@@ -20,6 +20,7 @@ import type {
   FineTuneOptions,
   FineTuneResult,
   HistoryEvent,
+  Item,
   LoadOptions,
   ModelFiles,
   NewItem,
@@ -140,10 +141,24 @@ async function realGpu(): Promise<{ ok: boolean; why: string }> {
   return fallback ? { ok: false, why: "the only WebGPU adapter is a software fallback" } : { ok: true, why: "" };
 }
 
+/** What a worker reports once its engine is loaded. */
+interface Loaded {
+  client: WorkerClient;
+  catalog: Catalog;
+  /** A few item ids, for a representative ranking request. */
+  probe: string[];
+}
+
 export class Recommender {
   private client: WorkerClient;
   /** The model's files: the shared weights, catalogue and item vectors. */
   private files: ModelFiles;
+  /** Where `catalog.json` comes from, for `items()`. */
+  private source: Source;
+  /** `catalog.json`'s items, once `items()` has read them. */
+  private described: Promise<Item[]> | null = null;
+  /** The items added with `addItems`, as `items()` lists them. */
+  private addedItems: Item[] = [];
   /** The user's personal weights (the tuned layers, put in over the shared ones), if any. */
   private personal: Uint8Array | undefined;
   private recovering: Promise<string | null> | null = null;
@@ -156,9 +171,10 @@ export class Recommender {
   /** Why `backend` was chosen. */
   readonly reason: string;
 
-  private constructor(client: WorkerClient, files: ModelFiles, personal: Uint8Array | undefined, assetBase: URL | null, backend: Backend, catalog: Catalog, reason: string) {
+  private constructor(client: WorkerClient, source: Source, personal: Uint8Array | undefined, assetBase: URL | null, backend: Backend, catalog: Catalog, reason: string) {
     this.client = client;
-    this.files = files;
+    this.source = source;
+    this.files = source.files;
     this.personal = personal;
     this.assetBase = assetBase;
     this.backend = backend;
@@ -166,12 +182,12 @@ export class Recommender {
     this.reason = reason;
   }
 
-  private static async start(files: ModelFiles, personal: Uint8Array | undefined, assetBase: URL | null, backend: Backend): Promise<{ client: WorkerClient; catalog: Catalog }> {
+  private static async start(files: ModelFiles, personal: Uint8Array | undefined, assetBase: URL | null, backend: Backend): Promise<Loaded> {
     const client = new WorkerClient(assetBase);
-    const args: LoadArgs = { ...files, personal, backend };
+    const args: LoadArgs = { weights: files.weights, catalog: files.catalog, itemVectors: files.itemVectors, personal, backend };
     try {
-      const { catalog } = await client.call<{ catalog: Catalog }>("load", args).done;
-      return { client, catalog };
+      const { catalog, probe } = await client.call<Omit<Loaded, "client">>("load", args).done;
+      return { client, catalog, probe };
     } catch (e) {
       client.terminate();
       throw e;
@@ -184,30 +200,31 @@ export class Recommender {
     if (!["auto", "webgpu", "cpu"].includes(device)) throw new Error(`device must be "auto", "webgpu" or "cpu", not ${JSON.stringify(device)}`);
     // Resolved against the page, never against this module (which a bundler may have moved).
     const assetBase = options.assetBase == null ? null : new URL(directory(options.assetBase), globalThis.location?.href);
-    const files = await resolveFiles(options);
+    const source = await resolveFiles(options);
+    const files = source.files;
     const personal = options.weights;
     const progress = options.onProgress ?? (() => {});
     if (device !== "auto") {
       progress({ status: "init", backend: device });
       const { client, catalog } = await Recommender.start(files, personal, assetBase, device);
       progress({ status: "ready", backend: device, reason: "requested" });
-      return new Recommender(client, files, personal, assetBase, device, catalog, "requested");
+      return new Recommender(client, source, personal, assetBase, device, catalog, "requested");
     }
     progress({ status: "init", backend: "cpu" });
     const cpu = await Recommender.start(files, personal, assetBase, "cpu");
     const gpu = await realGpu();
     if (!gpu.ok) {
       progress({ status: "ready", backend: "cpu", reason: gpu.why });
-      return new Recommender(cpu.client, files, personal, assetBase, "cpu", cpu.catalog, gpu.why);
+      return new Recommender(cpu.client, source, personal, assetBase, "cpu", cpu.catalog, gpu.why);
     }
     progress({ status: "init", backend: "webgpu" });
     const webgpu = await Recommender.start(files, personal, assetBase, "webgpu").catch(() => null);
     if (!webgpu) {
       const why = "WebGPU failed to start";
       progress({ status: "ready", backend: "cpu", reason: why });
-      return new Recommender(cpu.client, files, personal, assetBase, "cpu", cpu.catalog, why);
+      return new Recommender(cpu.client, source, personal, assetBase, "cpu", cpu.catalog, why);
     }
-    const probe = Recommender.probe(cpu.catalog);
+    const probe = Recommender.probe(cpu);
     const call = (client: WorkerClient) => client.call("recommend", probe).done;
     const time = async (client: WorkerClient, backend: Backend) => {
       await call(client); // warm-up
@@ -222,12 +239,12 @@ export class Recommender {
     drop.client.terminate();
     const reason = `measured ${backend} faster (${gpuMs.toFixed(1)} ms WebGPU vs ${cpuMs.toFixed(1)} ms CPU)`;
     progress({ status: "ready", backend, reason });
-    return new Recommender(keep.client, files, personal, assetBase, backend, keep.catalog, reason);
+    return new Recommender(keep.client, source, personal, assetBase, backend, keep.catalog, reason);
   }
 
   /** A representative ranking request for the speed measurement. */
-  private static probe(catalog: Catalog) {
-    const history = catalog.items.slice(0, 20).map((item, i) => ({ itemId: item.id, scene: catalog.scenes[item.scene], time: i }));
+  private static probe({ catalog, probe }: Loaded) {
+    const history = probe.map((itemId, i) => ({ itemId, scene: catalog.scenes[0], time: i }));
     return { history, scene: catalog.scenes[0], k: 20 };
   }
 
@@ -316,8 +333,29 @@ export class Recommender {
    * loading the model anew (or export the model again with them in its catalogue).
    */
   async addItems(items: NewItem[]): Promise<void> {
-    this.catalog.items.push(...(await this.run<Catalog["items"]>("addItems", items)));
+    const added = await this.run<Item[]>("addItems", items);
+    this.catalog.size += added.length;
+    this.addedItems.push(...added);
     this.added.push(items);
+  }
+
+  /**
+   * Every item with its title and genres, for display: the export's `catalog.json` (fetched on
+   * the first call, and kept on the device with the model's other files), then the items added
+   * with `addItems`. The engine ranks without it, so an app that shows its own product data
+   * never needs it (a million items' catalog.json is about 66 MB, 6.5 MB compressed).
+   */
+  async items(): Promise<Item[]> {
+    this.described ??= this.source.catalogJson().then((text) => {
+      const items = JSON.parse(text)?.items;
+      if (!Array.isArray(items)) throw new Error("catalog.json holds no items list");
+      return items;
+    });
+    const items = await this.described.catch((e) => {
+      this.described = null; // a later call tries again
+      throw e;
+    });
+    return [...items, ...this.addedItems];
   }
 
   /**

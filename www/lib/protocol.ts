@@ -18,7 +18,8 @@ export interface LoadArgs {
   weights: Uint8Array;
   /** Personal weights, put in over `weights`. */
   personal?: Uint8Array;
-  catalog: string;
+  /** catalog.bin */
+  catalog: Uint8Array;
   itemVectors: Uint8Array;
   backend: Backend;
 }

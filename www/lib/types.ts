@@ -14,34 +14,41 @@ export interface Because {
   scene: string;
 }
 
+/** A ranked item, by id: titles and images are the app's to show (or see `items()`). */
 export interface Recommendation {
   itemId: string;
-  title: string;
   score: number;
   because?: Because;
 }
 
+/** An item as `catalog.json` describes it, for display (see `Recommender.items()`). */
 export interface Item {
   id: string;
   title: string;
+  /** Indices into `catalog.genres`. */
   genres: number[];
+  /** Index into `catalog.scenes`. */
   scene: number;
 }
 
+/** What the engine ranks over: scene and genre names, and the number of items. */
 export interface Catalog {
   scenes: string[];
   genres: string[];
-  items: Item[];
+  /** Items in the engine, those added with `addItems` included. */
+  size: number;
 }
 
-/** The three files `scenerec export` writes, as bytes / text. */
+/** The files `scenerec export` writes, as bytes / text. */
 export interface ModelFiles {
   /** model.weights: the user-side layers. */
   weights: Uint8Array;
-  /** catalog.json */
-  catalog: string;
+  /** catalog.bin: item ids and scenes, what the engine ranks with. */
+  catalog: Uint8Array;
   /** item_vectors.bin: every item's vector, quantised. */
   itemVectors: Uint8Array;
+  /** catalog.json's text: titles and genres, only needed for `items()`. */
+  catalogJson?: string;
 }
 
 /** A product the model has never seen, ranked from its text embedding (see `addItems`). */
@@ -74,7 +81,10 @@ export type ProgressEvent =
   | { status: "ready"; backend: Backend; reason: string };
 
 export interface LoadOptions {
-  /** A base URL holding model.weights, catalog.json and item_vectors.bin, or the files themselves. */
+  /**
+   * A base URL holding an export (manifest.json, model.weights, catalog.bin, item_vectors.bin
+   * and catalog.json, which is fetched only if `items()` is called), or the files themselves.
+   */
   model: string | URL | ModelFiles;
   /** Personal weights saved earlier (`exportWeights()`): the tuned layers, put in over model.weights. */
   weights?: Uint8Array;

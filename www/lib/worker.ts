@@ -6,7 +6,7 @@
  */
 
 import type { Call, LoadArgs, Reply } from "./protocol.js";
-import type { Catalog, HistoryEvent, NewItem, Recommendation } from "./types.js";
+import type { Catalog, HistoryEvent, Item, NewItem, Recommendation } from "./types.js";
 // The wasm-bindgen glue of the two artifacts, generated into the package next to this worker
 // (not next to its source, hence the ts-ignores). Static imports, so every bundler bundles them
 // into the worker (a worker with dynamic imports needs code-splitting, which Vite's default
@@ -20,12 +20,13 @@ import * as webgpuGlue from "./webgpu/scenerec_webgpu.js";
 declare const self: DedicatedWorkerGlobalScope;
 
 /*
- * The engine boundary: histories, scenes and item ids become catalogue indices (with the
- * catalogue the engine reported at load), so they reach the wasm engine as typed arrays — a
- * long history crosses as four copies, not one deserialised object per event — and results
- * come back as indices that are turned into ids here. Unknown names fail here, in the engine's
- * wording; the engine still checks every index, count and time. It lives in the worker (the
- * package's files stay worker.js, cpu/ and webgpu/) and keeps the page's bundle small.
+ * The engine boundary: histories, scenes and item ids become catalogue indices, so they reach
+ * the wasm engine as typed arrays — a long history crosses as four copies, not one
+ * deserialised object per event — and results come back as indices that are turned into ids
+ * here. The engine holds the ids (a million-item catalogue's are not copied into JS) and
+ * resolves them in one call per request; unknown names fail here, in the engine's wording, and
+ * the engine still checks every index, count and time. It lives in the worker (the package's
+ * files stay worker.js, cpu/ and webgpu/) and keeps the page's bundle small.
  */
 /** A history as columns, one entry per event (the engine's `History`). */
 interface HistoryColumns {
@@ -47,11 +48,9 @@ interface RankedIndices {
 const ACTIONS = new Map([["interact", 0], ["click", 0], ["like", 1]]);
 
 class CatalogIndex {
-  private readonly items: Map<string, number>;
   private readonly scenes: Map<string, number>;
 
   constructor(private readonly catalog: Catalog) {
-    this.items = new Map(catalog.items.map((item, i) => [item.id, i]));
     this.scenes = new Map(catalog.scenes.map((name, i) => [name, i]));
   }
 
@@ -68,9 +67,16 @@ class CatalogIndex {
     return this.scene(name);
   }
 
-  itemIds(ids: string[], what: string): Uint32Array {
+  /** Catalogue indices of `ids`; an unknown id is an error naming `what` (and its position when `each`). */
+  itemIds(ids: unknown[], what: string, each = false): Uint32Array {
     if (!Array.isArray(ids)) throw new Error(`${what} must be an array of item ids`);
-    return Uint32Array.from(ids, (id) => this.item(id, what));
+    const unknown = (i: number) => new Error(`unknown item \`${ids[i]}\` in ${each ? `${what}[${i}]` : what}`);
+    const bad = ids.findIndex((id) => typeof id !== "string");
+    if (bad >= 0) throw unknown(bad);
+    const found: Int32Array = engine.itemIndices(ids);
+    const missing = found.indexOf(-1);
+    if (missing >= 0) throw unknown(missing);
+    return new Uint32Array(found.buffer, found.byteOffset, found.length);
   }
 
   history(history: HistoryEvent[]): HistoryColumns {
@@ -81,27 +87,23 @@ class CatalogIndex {
       if (typeof event !== "object" || event === null) throw new Error(`history[${i}] is not an event object`);
       const action = ACTIONS.get(event.action ?? "interact");
       if (action === undefined) throw new Error(`history[${i}].action \`${event.action}\` is not \`like\` or \`interact\``);
-      out.items[i] = this.item(event.itemId, `history[${i}]`);
       out.scenes[i] = this.scene(event.scene);
       out.actions[i] = action;
       out.times[i] = typeof event.time === "number" ? event.time : NaN; // the engine names a bad time
     });
+    out.items.set(this.itemIds(history.map((event) => event.itemId), "history", true));
     return out;
   }
 
   recommendations(r: RankedIndices): Recommendation[] {
-    const { items, scenes } = this.catalog;
-    return Array.from(r.items, (i, j) => {
-      const rec: Recommendation = { itemId: items[i].id, title: items[i].title, score: r.scores[j] };
-      if (r.becauseItems[j] >= 0) rec.because = { itemId: items[r.becauseItems[j]].id, scene: scenes[r.becauseScenes[j]] };
+    const because = Array.from(r.becauseItems, (i) => Math.max(i, 0));
+    const ids: string[] = engine.itemIds(Uint32Array.from([...r.items, ...because]));
+    const n = r.items.length;
+    return Array.from(r.items, (_, j) => {
+      const rec: Recommendation = { itemId: ids[j], score: r.scores[j] };
+      if (r.becauseItems[j] >= 0) rec.because = { itemId: ids[n + j], scene: this.catalog.scenes[r.becauseScenes[j]] };
       return rec;
     });
-  }
-
-  private item(id: string, what: string): number {
-    const i = this.items.get(id);
-    if (i === undefined) throw new Error(`unknown item \`${id}\` in ${what}`);
-    return i;
   }
 }
 
@@ -119,6 +121,9 @@ function reply(message: Reply, transfer: Transferable[] = []) {
   self.postMessage(message, transfer);
 }
 
+/** Items of a ranking request for measuring a backend's speed: the catalogue's first 20. */
+const PROBE_ITEMS = 20;
+
 async function load(args: LoadArgs) {
   const mod: any = args.backend === "webgpu" ? webgpuGlue : cpuGlue;
   memory = (await mod.default()).memory;
@@ -127,7 +132,8 @@ async function load(args: LoadArgs) {
   engine = await mod.Engine.create(args.weights, args.personal, args.catalog, args.itemVectors, args.backend);
   catalog = engine.catalog();
   index = new CatalogIndex(catalog);
-  return { backend: engine.backend, catalog };
+  const probe: string[] = engine.itemIds(Uint32Array.from({ length: Math.min(PROBE_ITEMS, catalog.size) }, (_, i) => i));
+  return { backend: engine.backend, catalog, probe };
 }
 
 /** The engine's `History` (consumed by the call it is passed to) from the page's events. */
@@ -140,12 +146,12 @@ async function recommend({ history: events, scene, k = 20, exclude = [] }: any) 
   // Checked here: the wasm binding would coerce anything (`"5"`, `1.5`, `2 ** 32 + 5`) to a u32.
   if (!Number.isSafeInteger(k) || k < 1) throw new Error(`k must be a positive integer, not ${JSON.stringify(k)}`);
   const h = history(events);
-  const ranked: RankedIndices = await engine.recommend(h, index.optionalScene(scene), Math.min(k, catalog.items.length), index.itemIds(exclude, "exclude"));
+  const ranked: RankedIndices = await engine.recommend(h, index.optionalScene(scene), Math.min(k, catalog.size), index.itemIds(exclude, "exclude"));
   return index.recommendations(ranked);
 }
 
 /** Checks the page's new items, adds them to the engine, and returns them as catalogue items. */
-async function addItems(items: NewItem[]) {
+async function addItems(items: NewItem[]): Promise<Item[]> {
   if (!Array.isArray(items)) throw new Error("items must be an array of {id, scene, genres?, title?, textEmbedding}");
   const width = items[0]?.textEmbedding?.length;
   const text = new Float32Array(items.length * width);
@@ -157,15 +163,13 @@ async function addItems(items: NewItem[]) {
     text.set(row, i * width);
   });
   await engine.addItems(JSON.stringify(items.map(({ id, scene, genres, title }) => ({ id, scene, genres, title }))), text);
-  const added = items.map(({ id, scene, genres = [], title }) => ({
+  catalog.size += items.length;
+  return items.map(({ id, scene, genres = [], title }) => ({
     id,
     title: title ?? id,
     genres: genres.map((name) => catalog.genres.indexOf(name)),
     scene: catalog.scenes.indexOf(scene),
   }));
-  catalog.items.push(...added);
-  index = new CatalogIndex(catalog);
-  return added;
 }
 
 const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -215,6 +219,8 @@ self.onmessage = async (event: MessageEvent<Call>) => {
         value = await recommend(args);
         break;
       case "score":
+        // Bounded before the ids are copied into the engine (which states the same bound).
+        if (args.items?.length > catalog.size) throw new Error(`items lists ${args.items.length} ids; at most ${catalog.size} (the catalogue's size) can be scored at once`);
         value = await engine.score(history(args.history), index.optionalScene(args.scene), index.itemIds(args.items, "items"));
         transfer.push(value.buffer);
         break;

@@ -11,23 +11,22 @@ self.onmessage = async ({ data }) => {
     mod ??= await import("/pkg/cpu/scenerec_cpu.js").then(async (m) => (await m.default(), m));
     if (data.load) {
       const get = async (f) => new Uint8Array(await (await fetch(`/runs/synth-${data.load}/${f}`)).arrayBuffer());
-      const catalog = new TextDecoder().decode(await get("catalog.json"));
-      engines[data.load] = await mod.Engine.create(await get("model.weights"), undefined, catalog, await get("item_vectors.bin"), "cpu");
+      engines[data.load] = await mod.Engine.create(await get("model.weights"), undefined, await get("catalog.bin"), await get("item_vectors.bin"), "cpu");
       self.postMessage({ ok: true });
       return;
     }
     const { n, request, calls } = data;
     const catalog = engines[n].catalog();
-    const item = new Map(catalog.items.map((it, i) => [it.id, i]));
+    const indices = (ids) => Uint32Array.from(engines[n].itemIndices(ids));
     const scene = catalog.scenes.indexOf(request.scene);
     const events = request.history;
     const h = {
-      items: Uint32Array.from(events, (e) => item.get(e.itemId)),
+      items: indices(events.map((e) => e.itemId)),
       scenes: Uint32Array.from(events, (e) => catalog.scenes.indexOf(e.scene)),
       actions: Uint8Array.from(events, (e) => (e.action === "like" ? 1 : 0)),
       times: Float64Array.from(events, (e) => e.time),
     };
-    const exclude = Uint32Array.from(request.exclude, (id) => item.get(id));
+    const exclude = indices(request.exclude);
     const call = () => engines[n].recommend(new mod.History(h.items, h.scenes, h.actions, h.times), scene, request.k, exclude);
     const t0 = performance.now();
     for (let i = 0; i < calls; i++) await call();

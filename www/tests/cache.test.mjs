@@ -38,28 +38,31 @@ after(async () => {
   server?.close();
 });
 
-/** Loads the model in the page: its first ranking, the `cache` progress events and the cache's keys. */
-async function load(extra = "") {
+/**
+ * Loads the model in the page: its first ranking, the `cache` progress events and the cache's
+ * keys; with `describe`, the display catalogue (`items()`) too.
+ */
+async function load(extra = "", describe = true) {
   fetched = {};
-  return page.evaluate(async ({ model, extra }) => {
+  return page.evaluate(async ({ model, extra, describe }) => {
     const { Recommender } = await import("/pkg/index.js");
     if (extra === "full disk") Cache.prototype.put = () => Promise.reject(new DOMException("the disk is full", "QuotaExceededError"));
     const events = [];
     try {
       const rec = await Recommender.load({ model, device: "cpu", onProgress: (e) => e.status === "cache" && events.push(e) });
-      const item = rec.catalog.items[0];
-      const top = await rec.recommend({ history: [{ itemId: item.id, scene: rec.catalog.scenes[item.scene], time: 1 }], k: 5 });
+      if (describe) await rec.items();
+      const top = await rec.recommend({ history: [{ itemId: "Toy Story (1995)", scene: "Comedy", time: 1 }], k: 5 });
       await rec.dispose();
       const keys = (await (await caches.open("scenerec-models-v1")).keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search);
       return { top: top.map((r) => [r.itemId, r.score]), events, keys };
     } catch (e) {
       return { error: e.message, events };
     }
-  }, { model: `/${MODEL}/`, extra });
+  }, { model: `/${MODEL}/`, extra, describe });
 }
 
 const from = (r, where) => r.events.filter((e) => e.from === where).map((e) => e.file).sort();
-const ALL = ["catalog.json", "item_vectors.bin", "model.weights"];
+const ALL = ["catalog.bin", "catalog.json", "item_vectors.bin", "model.weights"];
 
 test("the first visit downloads and keeps the files; a revisit, online or off, loads them from the device", async () => {
   const first = await load();
@@ -72,6 +75,11 @@ test("the first visit downloads and keeps the files; a revisit, online or off, l
   assert.deepEqual(from(again, "device"), ALL);
   assert.equal(fetched["model.weights"] ?? 0, 0, "nothing but the manifest is fetched again");
   assert.deepEqual(again.top, first.top);
+
+  // The engine ranks without catalog.json: a page that never asks for items() never reads it.
+  const lean = await load("", false);
+  assert.deepEqual(from(lean, "device"), ["catalog.bin", "item_vectors.bin", "model.weights"]);
+  assert.deepEqual(lean.top, first.top);
 
   await page.route(`**/${MODEL}/**`, (route) => route.abort("internetdisconnected"));
   try {
@@ -87,7 +95,7 @@ test("the first visit downloads and keeps the files; a revisit, online or off, l
 test("a new model version downloads only what changed and replaces the old one", async () => {
   const before = await load();
   // A new version of the model: the same weights exported again with int4 item vectors, so
-  // item_vectors.bin (and the ranking) change while model.weights and catalog.json stay.
+  // item_vectors.bin (and the ranking) change while the weights and the catalogue stay.
   const next = join(ROOT, "runs/cache-model-int4");
   execFileSync(process.env.SCENEREC_BIN, ["export", "--data", join(ROOT, "data/ml-1m"), "--config", join(ROOT, "configs/default.json"),
     "--weights", join(ROOT, "models/default.weights"), "--encoding", "int4", "--out", next], { stdio: "ignore" });
@@ -98,7 +106,7 @@ test("a new model version downloads only what changed and replaces the old one",
   const after = await load();
   assert.ok(!after.error, after.error);
   assert.deepEqual(from(after, "network"), ["item_vectors.bin"]);
-  assert.deepEqual(from(after, "device"), ["catalog.json", "model.weights"]);
+  assert.deepEqual(from(after, "device"), ["catalog.bin", "catalog.json", "model.weights"]);
   assert.notDeepEqual(after.top, before.top, "the new item vectors rank");
   const versions = after.keys.filter((k) => k.includes("item_vectors.bin"));
   const sha = manifest.files["item_vectors.bin"].sha256;
@@ -135,15 +143,14 @@ test("a full disk is reported, and the model loads from the network", async () =
 test("a model exported by an earlier version is refused, naming its format", async () => {
   const path = join(DIR, "manifest.json");
   const good = readFileSync(path, "utf8");
-  // An earlier export: manifest format 1, with item_text.f32 where item_vectors.bin is now.
+  // The previous version's export: manifest format 2, whose engine read catalog.json (no catalog.bin).
   const manifest = JSON.parse(good);
-  manifest.format = 1;
-  manifest.files["item_text.f32"] = manifest.files["item_vectors.bin"];
-  delete manifest.files["item_vectors.bin"];
+  manifest.format = 2;
+  delete manifest.files["catalog.bin"];
   writeFileSync(path, JSON.stringify(manifest));
   try {
     const r = await load();
-    assert.match(r.error ?? "", /is model format 1; this scenerec reads format 2: export the model again/);
+    assert.match(r.error ?? "", /is model format 2; this scenerec reads format 3: export the model again/);
   } finally {
     writeFileSync(path, good);
   }

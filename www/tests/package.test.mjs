@@ -150,18 +150,18 @@ test("cpu: every bad input rejects with an Error and the next call works", async
     out.badK = [];
     for (const k of [-1, 0, "5", 1.5, true, [3], NaN]) out.badK.push(await attempt(() => rec.recommend({ history, k })));
     out.hugeK = await rec.recommend({ history, scene: "Comedy", k: 2 ** 32 + 5 }).then((r) => r.length);
-    out.tooManyScores = await attempt(() => rec.score(history, null, Array(rec.catalog.items.length + 1).fill(history[0].itemId)));
+    out.tooManyScores = await attempt(() => rec.score(history, null, Array(rec.catalog.size + 1).fill(history[0].itemId)));
     out.okAfterAll = await ok();
     out.memory = (await rec.stats()).wasmMemoryBytes;
     const weights = await rec.exportWeights();
-    out.truncated = await attempt(() => R.load({ model: { weights: weights.slice(0, 100), catalog: "{}", itemVectors: new Uint8Array() }, device: "cpu" }));
-    out.mismatched = await attempt(async () => {
-      const res = await fetch("/runs/browser-model/catalog.json");
-      const catalog = JSON.parse(await res.text());
-      catalog.items.pop();
-      const bytes = async (f) => new Uint8Array(await (await fetch(`/runs/browser-model/${f}`)).arrayBuffer());
-      await R.load({ model: { weights: await bytes("model.weights"), catalog: JSON.stringify(catalog), itemVectors: await bytes("item_vectors.bin") }, device: "cpu" });
-    });
+    const bytes = async (f) => new Uint8Array(await (await fetch(`/runs/browser-model/${f}`)).arrayBuffer());
+    const [catalog, itemVectors] = [await bytes("catalog.bin"), await bytes("item_vectors.bin")];
+    out.truncated = await attempt(() => R.load({ model: { weights: weights.slice(0, 100), catalog, itemVectors }, device: "cpu" }));
+    out.catalogText = await attempt(() => R.load({ model: { weights, catalog: "{}", itemVectors }, device: "cpu" }));
+    out.swapped = await attempt(() => R.load({ model: { weights: weights, catalog: itemVectors, itemVectors }, device: "cpu" }));
+    const given = await R.load({ model: { weights: await bytes("model.weights"), catalog, itemVectors }, device: "cpu" });
+    out.noCatalogJson = await attempt(() => given.items());
+    await given.dispose();
     out.trap = await attempt(() => rec.trapForTests());
     out.okAfterTrap = await ok();
     // A trap in the middle of a fine-tune: the fine-tune rejects saying what happened.
@@ -206,8 +206,10 @@ test("cpu: every bad input rejects with an Error and the next call works", async
   const seenComedies = new Set(history.filter((e) => e.scene === "Comedy").map((e) => e.itemId)).size;
   assert.equal(results.hugeK, comedies - seenComedies, "a huge k returns every unseen item of the scene, not k mod 2^32");
   assert.match(results.tooManyScores, /at most \d+ \(the catalogue's size\)/);
-  assert.match(results.truncated, /truncated|catalogue/);
-  assert.match(results.mismatched, /shape mismatch|catalogue/);
+  assert.match(results.truncated, /weights file: truncated/);
+  assert.match(results.catalogText, /model\.catalog must be the export's catalog\.bin bytes/);
+  assert.match(results.swapped, /not a scenerec catalogue file/);
+  assert.match(results.noCatalogJson, /no catalog\.json was given: pass its text as model\.catalogJson/);
   assert.match(results.trap, /unreachable|RuntimeError/);
   assert.match(results.trapMidTune, /failed and was replaced|unreachable|RuntimeError/);
   assert.doesNotMatch(results.trapMidTune, /disposed/);
@@ -231,16 +233,18 @@ test("cpu: added items rank at once from their text embedding, also on a replace
   assert.equal(items[0].textEmbedding.length, 384);
   const out = await inPage("cpu", async (_R, rec, { history, items }) => {
     const attempt = (f) => f().then(() => "resolved", (e) => String(e.message));
-    const size = rec.catalog.items.length;
+    const size = rec.catalog.size;
     const out = {};
     out.wrongWidth = await attempt(() => rec.addItems([{ ...items[0], textEmbedding: items[0].textEmbedding.slice(1) }]));
     out.unknownScene = await attempt(() => rec.addItems([{ ...items[0], scene: "Westerns" }]));
     out.ragged = await attempt(() => rec.addItems([items[0], { ...items[1], textEmbedding: [1, 2] }]));
     await rec.addItems(items.map((it) => ({ ...it, textEmbedding: Float32Array.from(it.textEmbedding) })));
-    out.added = rec.catalog.items.length - size;
+    out.added = rec.catalog.size - size;
+    const described = await rec.items();
+    out.described = [described.length, described.at(-2)];
     out.twice = await attempt(() => rec.addItems([items[0]]));
     const positions = async () => {
-      const all = (await rec.recommend({ history, k: rec.catalog.items.length })).map((r) => r.itemId);
+      const all = (await rec.recommend({ history, k: rec.catalog.size })).map((r) => r.itemId);
       return items.map((it) => all.indexOf(it.id));
     };
     out.before = await positions();
@@ -254,6 +258,8 @@ test("cpu: added items rank at once from their text embedding, also on a replace
   assert.match(out.unknownScene, /unknown scene `Westerns`/);
   assert.match(out.ragged, /items\[1\]\.textEmbedding must be/);
   assert.equal(out.added, 2);
+  const movies = JSON.parse(readFileSync(join(ROOT, MODEL, "catalog.json"), "utf8")).items.length;
+  assert.deepEqual(out.described, [movies + 2, { id: "Toy Story 5 (2026)", title: "Toy Story 5", genres: [0, 1, 2], scene: 0 }], "items() lists catalog.json's movies, then the added ones");
   assert.match(out.twice, /appears twice/);
   assert.ok(out.comedy.includes("Toy Story 5 (2026)") && !out.comedy.includes("Midnight Slasher (2026)"), "a scene ranks its new items only");
   assert.ok(out.scored[0] > -1e6 && Number.isFinite(out.scored[0]));

@@ -8,7 +8,7 @@ export function loadMutatedFiles(page, base, names) {
   return page.evaluate(async ({ names, base }) => {
     const { Recommender } = await import("/pkg/index.js");
     const get = async (f) => new Uint8Array(await (await fetch(base + f)).arrayBuffer());
-    const catalog = await (await fetch(base + "catalog.json")).text();
+    const catalog = await get("catalog.bin");
     const itemVectors = await get("item_vectors.bin");
     const history = [{ itemId: "item1", scene: "B", time: 1 }, { itemId: "item4", scene: "B", time: 2 }];
     const tally = { inputs: 0, rejected: 0, accepted: 0, insane: [], notErrors: [] };
@@ -45,7 +45,7 @@ export function oddCalls(page, base, count) {
   return page.evaluate(async ({ base, count }) => {
     const { Recommender } = await import("/pkg/index.js");
     const get = async (f) => new Uint8Array(await (await fetch(base + f)).arrayBuffer());
-    const catalog = await (await fetch(base + "catalog.json")).text();
+    const catalog = await get("catalog.bin");
     const rec = await Recommender.load({ model: { weights: await get("seed.weights"), catalog, itemVectors: await get("item_vectors.bin") }, device: "cpu" });
     // mulberry32: a seeded generator, so a failure replays.
     let state = 12345;

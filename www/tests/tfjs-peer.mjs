@@ -26,19 +26,33 @@ function gapBucket(previous, time) {
 
 /**
  * The item tower's output from an export's item_vectors.bin (src/vectors.rs): after the frame's
- * 16-byte preamble and its JSON header, one f32 scale per item, then the int8 codes.
+ * 16-byte preamble and its JSON header, one f32 scale per item, then each row's codes of `bits`
+ * bits (8, 6 or 4), two's complement, packed least significant bit first.
  */
 function itemVectors(file) {
   const view = new DataView(file);
   const headerLen = view.getUint32(12, true);
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(file, 16, headerLen)));
   const { items, dim } = header;
+  const bits = { "int8-row": 8, "int6-row": 6, "int4-row": 4 }[header.encoding];
+  if (!bits) throw new Error(`item vectors encoding ${header.encoding}`);
+  const rowBytes = Math.ceil((dim * bits) / 8);
   const start = 16 + headerLen;
-  const codes = new Int8Array(file, start + 4 * items, items * dim);
+  const bytes = new Uint8Array(file, start + 4 * items, items * rowBytes);
   const out = new Float32Array(items * dim);
   for (let i = 0; i < items; i++) {
     const scale = view.getFloat32(start + 4 * i, true);
-    for (let j = 0; j < dim; j++) out[i * dim + j] = codes[i * dim + j] * scale;
+    let [acc, held, at] = [0, 0, i * rowBytes];
+    for (let j = 0; j < dim; j++) {
+      while (held < bits) {
+        acc |= bytes[at++] << held;
+        held += 8;
+      }
+      const code = ((acc & ((1 << bits) - 1)) << (32 - bits)) >> (32 - bits);
+      out[i * dim + j] = code * scale;
+      acc >>>= bits;
+      held -= bits;
+    }
   }
   return out;
 }

@@ -6,7 +6,7 @@ const out = document.querySelector("#out");
 const params = new URLSearchParams(location.search);
 try {
   const rec = await Recommender.load({ model: "/model/", device: "cpu", assetBase: params.get("assetBase") ?? undefined });
-  const item = rec.catalog.items[0];
+  const [item] = await rec.items();
   const history = [{ itemId: item.id, scene: rec.catalog.scenes[item.scene], time: 1 }];
   const items = await rec.recommend({ history, k: 5 });
   out.textContent = JSON.stringify({ backend: rec.backend, items: items.map((r) => r.itemId) });
