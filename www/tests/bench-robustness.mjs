@@ -2,8 +2,9 @@
 // - "browser": 500 mutated model files (runs/fuzz-browser-bench) and 500 randomly odd calls
 //   through the npm package (robustness.mjs), each rejected with an Error or answered sanely;
 // - "soak": one Recommender (the default model, CPU wasm) answers 10,000 recommend calls, then
-//   runs 30 fine-tunes; the engine's wasm memory and the renderer's resident memory are read at
-//   the start, after 1k, 5k and 10k calls and after the fine-tunes, and the time per call is
+//   runs 30 fine-tunes; the engine's wasm memory, the live JavaScript heaps of the page and the
+//   worker (after a garbage collection) and the renderer's resident memory are read at the
+//   start, after 1k, 5k and 10k calls and after the fine-tunes, and the time per call is
 //   reported per block of 1,000.
 // Prints the figures and writes both sections of bench/results/robustness.json.
 //
@@ -43,6 +44,30 @@ function realHistory(n) {
   return mine.slice(0, n).map((r) => ({ itemId: r[1], scene: scene.get(r[1]), time: Number(r[3]) }));
 }
 
+/**
+ * A DevTools session with the page's worker (Playwright opens them for pages only): `send`
+ * runs a protocol command there, through the browser's session.
+ */
+async function workerSession(browser) {
+  const cdp = await browser.newBrowserCDPSession();
+  const { targetInfos } = await cdp.send("Target.getTargets");
+  const worker = targetInfos.find((t) => t.type === "worker");
+  const { sessionId } = await cdp.send("Target.attachToTarget", { targetId: worker.targetId, flatten: false });
+  let next = 1;
+  const waiting = new Map();
+  cdp.on("Target.receivedMessageFromTarget", ({ message }) => {
+    const reply = JSON.parse(message);
+    waiting.get(reply.id)?.(reply.result);
+    waiting.delete(reply.id);
+  });
+  return (method, params = {}) =>
+    new Promise((resolve) => {
+      const id = next++;
+      waiting.set(id, resolve);
+      cdp.send("Target.sendMessageToTarget", { sessionId, message: JSON.stringify({ id, method, params }) });
+    });
+}
+
 const server = await serve(ROOT);
 // `gc()` in the worker too, which the page's collection below does not reach.
 const browser = await launch(["--js-flags=--expose-gc"]);
@@ -66,14 +91,20 @@ try {
   const scenes = [...new Set(history.map((e) => e.scene)), null];
   const wasm = [];
   const rss = [];
+  const heap = { page: [], worker: [] };
   const msPerCall = [];
   // Garbage not collected yet is not a leak: collect the page's and the worker's (which holds
-  // the engine and builds each call's arrays and results) before each reading.
+  // the engine and builds each call's arrays and results) before each reading. The live heaps
+  // then say whether anything is kept; resident memory also holds what V8 and the allocator
+  // keep reserved after a collection.
   const cdp = await page.context().newCDPSession(page);
+  const inWorker = await workerSession(browser);
   const sample = async () => {
     await cdp.send("HeapProfiler.collectGarbage");
-    for (const worker of page.workers()) await worker.evaluate(() => globalThis.gc?.());
+    await inWorker("HeapProfiler.collectGarbage");
     wasm.push(await page.evaluate(() => globalThis.rec.stats().then((s) => s.wasmMemoryBytes)));
+    heap.page.push((await cdp.send("Runtime.getHeapUsage")).usedSize);
+    heap.worker.push((await inWorker("Runtime.getHeapUsage")).usedSize);
     rss.push(rendererRssMb());
   };
   await sample();
@@ -102,9 +133,15 @@ try {
     calls: CALLS,
     samples_at_calls: SAMPLES,
     wasm_memory_bytes: wasm.slice(0, SAMPLES.length),
+    js_heap_bytes: { page: heap.page.slice(0, SAMPLES.length), worker: heap.worker.slice(0, SAMPLES.length) },
     renderer_rss_mb: rss.slice(0, SAMPLES.length),
     ms_per_call_by_1k: msPerCall,
-    growth_1k_to_10k_percent: { wasm_memory: growth(wasm), renderer_rss: growth(rss) },
+    growth_1k_to_10k_percent: {
+      wasm_memory: growth(wasm),
+      js_heap_page: growth(heap.page),
+      js_heap_worker: growth(heap.worker),
+      renderer_rss: growth(rss),
+    },
     fine_tunes: { runs: FINE_TUNES, seconds: fineTuneSeconds, wasm_memory_bytes_after: wasm.at(-1), renderer_rss_mb_after: rss.at(-1) },
     command: "scripts/bench-robustness.sh",
   };
