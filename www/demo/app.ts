@@ -191,8 +191,18 @@ export function showError(message: string) {
   el.hidden = false;
 }
 
-/** Loads the model (with the personal weights when they load) and measures how long it took. */
+/**
+ * Loads the model (with the personal weights when they load), adds the new arrivals (built
+ * with `scenerec embed-items`: ranked from their text at once), and measures how long it took.
+ */
 export async function loadModel(device: DeviceChoice, personal: StoredWeights | null, onStatus: (text: string) => void): Promise<{ rec: Recommender; ms: number; personalUsed: boolean }> {
+  const loaded = await loadShared(device, personal, onStatus);
+  const arrivals = await fetch(new URL("new-items.json", MODEL_URL)).then((r) => (r.ok ? r.json() : []), () => []);
+  if (arrivals.length) await loaded.rec.addItems(arrivals).catch((e) => showError(`The new arrivals could not be added: ${e.message}`));
+  return loaded;
+}
+
+async function loadShared(device: DeviceChoice, personal: StoredWeights | null, onStatus: (text: string) => void): Promise<{ rec: Recommender; ms: number; personalUsed: boolean }> {
   const t0 = performance.now();
   const onProgress = (p: any) => {
     if (p.status === "download") onStatus(`Downloading ${p.file}: ${(p.loaded / 1e6).toFixed(1)}${p.total ? ` of ${(p.total / 1e6).toFixed(1)}` : ""} MB…`);

@@ -24,9 +24,6 @@ async function boot() {
   const popularity = fetch(new URL("popularity.json", MODEL_URL)).then((r) => (r.ok ? r.json() : { counts: [] }));
   const status = (text: string) => ($("#status").textContent = text);
   const { rec, ms, personalUsed } = await loadModel(device, personal, status);
-  // New arrivals (built with `scenerec embed-items`): ranked from their text at once.
-  const arrivals = await fetch(new URL("new-items.json", MODEL_URL)).then((r) => (r.ok ? r.json() : []), () => []);
-  if (arrivals.length) await rec.addItems(arrivals).catch((e) => showError(`The new arrivals could not be added: ${e.message}`));
   // Titles and genres to show (the engine ranks without them): catalog.json and the new arrivals.
   const items = await rec.items();
   const app = new App(rec, store, device, items, (await popularity).counts, history, personalUsed ? personal!.note : null, ms);

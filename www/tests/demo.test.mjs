@@ -149,6 +149,14 @@ test("delete removes the history and the personal weights, also after a reload",
   await page.waitForFunction(() => document.querySelector("#finetune-status").textContent.includes("deleted"));
   assert.deepEqual(await history(), []);
   assert.equal(await page.getAttribute("#recs", "data-kind"), "empty");
+  // The shared model that replaced the personal one knows the new arrivals too.
+  await page.fill("#search", "(2026)");
+  await page.click('#browse li[data-item="Toy Story 5 (2026)"] button[data-act=like]');
+  await page.waitForSelector("#recs[data-kind=model] li .score");
+  await page.fill("#search", "");
+  await page.click("#delete");
+  await page.waitForFunction(() => document.querySelector("#recs").dataset.kind === "empty");
+  assert.deepEqual(await history(), []);
   await open();
   assert.deepEqual(await history(), []);
   assert.match(await page.textContent("#status"), /shared model weights/);
