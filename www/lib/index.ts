@@ -151,9 +151,7 @@ interface Loaded {
 
 export class Recommender {
   private client: WorkerClient;
-  /** The model's files: the shared weights, catalogue and item vectors. */
-  private files: ModelFiles;
-  /** Where `catalog.json` comes from, for `items()`. */
+  /** The model's files (the shared weights, catalogue and item vectors), and where `catalog.json` comes from. */
   private source: Source;
   /** `catalog.json`'s items, once `items()` has read them. */
   private described: Promise<Item[]> | null = null;
@@ -174,7 +172,6 @@ export class Recommender {
   private constructor(client: WorkerClient, source: Source, personal: Uint8Array | undefined, assetBase: URL | null, backend: Backend, catalog: Catalog, reason: string) {
     this.client = client;
     this.source = source;
-    this.files = source.files;
     this.personal = personal;
     this.assetBase = assetBase;
     this.backend = backend;
@@ -278,11 +275,11 @@ export class Recommender {
     this.client.terminate("the scenerec worker failed and was replaced; call again");
     let note: string | null = null;
     try {
-      this.client = (await Recommender.start(this.files, this.personal, this.assetBase, this.backend)).client;
+      this.client = (await Recommender.start(this.source.files, this.personal, this.assetBase, this.backend)).client;
     } catch (e) {
       if (!this.personal) throw e;
       this.personal = undefined;
-      this.client = (await Recommender.start(this.files, undefined, this.assetBase, this.backend)).client;
+      this.client = (await Recommender.start(this.source.files, undefined, this.assetBase, this.backend)).client;
       note = `the personal weights could not be loaded again (${(e as Error).message}), so this recommender now uses the shared model`;
     }
     for (const args of this.added) await this.client.call("addItems", args).done;
