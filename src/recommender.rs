@@ -128,10 +128,9 @@ impl Recommender {
     /// the quantised item vectors ([`crate::vectors`]).
     pub async fn load(weights: &[u8], personal: Option<&[u8]>, catalog: Vec<u8>, item_vectors: Vec<u8>, device: &Device) -> Result<Self> {
         let catalog = Catalog::from_bin(catalog)?;
-        let fingerprint = catalog.fingerprint().to_string();
         let overlaid = personal.map(|p| store::overlay(weights, p)).transpose()?;
-        let (model, header) = store::load_for_catalog(overlaid.as_deref().unwrap_or(weights), device, &catalog, &fingerprint)?;
-        let vectors = ItemVectors::from_bytes(item_vectors, catalog.len(), header.model.dim, &fingerprint)?;
+        let (model, header) = store::load_for_catalog(overlaid.as_deref().unwrap_or(weights), device, &catalog)?;
+        let vectors = ItemVectors::from_bytes(item_vectors, catalog.len(), header.model.dim, catalog.fingerprint())?;
         Ok(Recommender { catalog, header, model, vectors, device: device.clone() })
     }
 

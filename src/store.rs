@@ -194,9 +194,8 @@ pub fn load(bytes: &[u8], device: &Device, expected: Option<(&ModelConfig, &str)
 
 /// Loads weights that must belong to `catalog` (its shapes and fingerprint); the text width is
 /// the file's own (the browser has no text file to compare it with).
-/// `fingerprint` is the catalogue's (computed once by the caller: it hashes the whole catalogue).
-pub fn load_for_catalog(bytes: &[u8], device: &Device, catalog: &Catalog, fingerprint: &str) -> Result<(SceneRec, Header)> {
-    load_checked(bytes, device, |header| fits(header, &header.model.for_catalog(catalog), fingerprint))
+pub fn load_for_catalog(bytes: &[u8], device: &Device, catalog: &Catalog) -> Result<(SceneRec, Header)> {
+    load_checked(bytes, device, |header| fits(header, &header.model.for_catalog(catalog), catalog.fingerprint()))
 }
 
 /// The weights' config must have `want`'s shapes and their catalogue `fingerprint`.

@@ -5,8 +5,9 @@
 //! encoder), so its output is computed once by `scenerec export` instead of shipping what it
 //! reads (a 64-float ID vector and a 384-float text embedding per item): 52 bytes per item at
 //! width 64 in int6 instead of 1,792 (68 in int8, 36 in int4). Retrieval scores every item from
-//! the codes directly, `u·v ≈ scale · Σ u_j q_j`; the encoder, the fusion head and fine-tuning read dequantised
-//! rows of the few items they need, so the catalogue never exists as f32 on the device.
+//! the codes directly, `u·v ≈ scale · Σ u_j q_j`; the encoder, the fusion head and fine-tuning
+//! read dequantised rows of the few items they need, so the catalogue never exists as f32 on
+//! the device.
 //!
 //! File layout: the frame of [`crate::store`] (magic `SRVECTOR`), header JSON
 //! [`VectorsHeader`], payload = `items` f32 scales (little endian) then the codes: `items × dim`
@@ -25,7 +26,7 @@ pub const VECTORS: Kind = Kind { magic: b"SRVECTOR", version: 1, error: Error::V
 const CLIP_STEPS: usize = 8;
 const CLIP_STEP: f32 = 0.05;
 
-/// How the codes are stored: bits per value, each row scaled by its largest magnitude.
+/// How the codes are stored: bits per value, with one scale per row ([`ItemVectors::push`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
     Int8,
@@ -53,12 +54,16 @@ impl Encoding {
         }
     }
 
+    /// Every encoding's name, for messages.
+    fn known() -> String {
+        Encoding::ALL.map(Encoding::name).join(", ")
+    }
+
     pub fn parse(name: &str) -> Result<Self> {
-        let known = Encoding::ALL.map(Encoding::name).join(", ");
         Encoding::ALL
             .into_iter()
             .find(|e| e.name() == name || e.name().trim_end_matches("-row") == name)
-            .ok_or_else(|| Error::Input(format!("unknown item vector encoding `{name}` ({known})")))
+            .ok_or_else(|| Error::Input(format!("unknown item vector encoding `{name}` ({})", Encoding::known())))
     }
 
     fn bits(self) -> u32 {
@@ -123,18 +128,17 @@ impl ItemVectors {
     pub fn push(&mut self, row: &[f32]) {
         let levels = self.encoding.levels();
         let peak = row.iter().fold(0f32, |m, v| m.max(v.abs()));
-        let code = |v: f32, inverse: f32| (v * inverse).round().clamp(-levels, levels);
-        let error = |scale: f32| {
-            let inverse = if scale > 0.0 { 1.0 / scale } else { 0.0 };
-            row.iter().map(|&v| (v - code(v, inverse) * scale).powi(2)).sum::<f32>()
-        };
-        let scale = (0..=CLIP_STEPS)
+        let inverse = |scale: f32| if scale > 0.0 { 1.0 / scale } else { 0.0 };
+        let code = |v: f32, scale: f32| (v * inverse(scale)).round().clamp(-levels, levels);
+        let error = |scale: f32| row.iter().map(|&v| (v - code(v, scale) * scale).powi(2)).sum::<f32>();
+        // Each candidate's error once (a comparison would otherwise compute both sides again).
+        let (_, scale) = (0..=CLIP_STEPS)
             .map(|k| peak / levels * (1.0 - k as f32 * CLIP_STEP))
-            .min_by(|a, b| error(*a).total_cmp(&error(*b)))
-            .unwrap_or(0.0);
-        let inverse = if scale > 0.0 { 1.0 / scale } else { 0.0 };
+            .map(|scale| (error(scale), scale))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .unwrap_or((0.0, 0.0));
         self.scales.push(scale);
-        self.codes.extend(row.iter().map(|&v| code(v, inverse) as i8));
+        self.codes.extend(row.iter().map(|&v| code(v, scale) as i8));
     }
 
     pub fn len(&self) -> usize {
@@ -204,8 +208,7 @@ impl ItemVectors {
         let bad = |m: String| Err(Error::Vectors(m));
         let (header, payload) = store::open(&bytes, &VECTORS, |h: &VectorsHeader| h.payload_len)?;
         let Ok(encoding) = Encoding::parse(&header.encoding) else {
-            let known = Encoding::ALL.map(Encoding::name).join(", ");
-            return bad(format!("encoding `{}` is not supported (this build reads {known})", header.encoding));
+            return bad(format!("encoding `{}` is not supported (this build reads {})", header.encoding, Encoding::known()));
         };
         if (header.items, header.dim) != (items, dim) {
             return bad(format!(

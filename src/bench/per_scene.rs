@@ -66,7 +66,7 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
     // Popularity within each scene, as log counts (a log-probability up to a constant): the
     // fallback of a user with no events in a scene.
     let popularity: Vec<f32> = p.item_users.iter().map(|&c| (c as f32 + 1.0).ln()).collect();
-    let item_scene: Vec<u16> = catalog.item_scenes().to_vec();
+    let item_scene = catalog.item_scenes();
 
     let mut ranker = |queries: &[Query], excluded: &Excluded<'_>| -> Result<Vec<Ranking>> {
         let mut out: Vec<Option<Ranking>> = vec![None; queries.len()];

@@ -56,7 +56,18 @@ pub fn item_text(title: &str, genres: &[&str]) -> String {
     if genres.is_empty() { title.to_string() } else { format!("{title}. Genres: {}", genres.join(", ")) }
 }
 
-/// Strings in one buffer: string `i` is `text[ends[i - 1]..ends[i]]`.
+/// Where entry `i` of a buffer laid out by end offsets lies: `ends[i - 1]..ends[i]`.
+fn span(ends: &[u32], i: usize) -> std::ops::Range<usize> {
+    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+    start..ends[i] as usize
+}
+
+/// Where the first `n` entries of a buffer laid out by end offsets end.
+fn end_of_first(ends: &[u32], n: usize) -> usize {
+    if n == 0 { 0 } else { ends[n - 1] as usize }
+}
+
+/// Strings in one buffer: string `i` is `text[span(ends, i)]`.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Strings {
     text: String,
@@ -65,8 +76,7 @@ struct Strings {
 
 impl Strings {
     fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.text[start..self.ends[i] as usize]
+        &self.text[span(&self.ends, i)]
     }
 
     fn push(&mut self, s: &str) -> Result<()> {
@@ -82,7 +92,7 @@ impl Strings {
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Details {
     titles: Strings,
-    /// Item `i`'s genres are `genres[genre_ends[i - 1]..genre_ends[i]]`.
+    /// Item `i`'s genres are `genres[span(genre_ends, i)]`.
     genre_ends: Vec<u32>,
     genres: Vec<u16>,
 }
@@ -164,14 +174,13 @@ impl Catalog {
     }
 
     fn truncate(&mut self, n: usize) {
-        let end = |ends: &[u32]| if n == 0 { 0 } else { ends[n - 1] as usize };
-        self.ids.text.truncate(end(&self.ids.ends));
+        self.ids.text.truncate(end_of_first(&self.ids.ends, n));
         self.ids.ends.truncate(n);
         self.item_scenes.truncate(n);
         if let Some(d) = &mut self.details {
-            d.titles.text.truncate(end(&d.titles.ends));
+            d.titles.text.truncate(end_of_first(&d.titles.ends, n));
             d.titles.ends.truncate(n);
-            d.genres.truncate(end(&d.genre_ends));
+            d.genres.truncate(end_of_first(&d.genre_ends, n));
             d.genre_ends.truncate(n);
         }
     }
@@ -250,17 +259,9 @@ impl Catalog {
         &self.item_scenes
     }
 
-    /// Whether titles and per-item genres are held (not in a catalogue read from `catalog.bin`).
-    pub fn has_details(&self) -> bool {
-        self.details.is_some()
-    }
-
     pub fn item(&self, i: usize) -> ItemRef<'_> {
         let (title, genres) = match &self.details {
-            Some(d) => {
-                let start = if i == 0 { 0 } else { d.genre_ends[i - 1] as usize };
-                (d.titles.get(i), &d.genres[start..d.genre_ends[i] as usize])
-            }
+            Some(d) => (d.titles.get(i), &d.genres[span(&d.genre_ends, i)]),
             None => (self.id(i), &[][..]),
         };
         ItemRef { id: self.id(i), title, genres, scene: self.item_scenes[i] }
@@ -340,7 +341,7 @@ impl Catalog {
         catalog.ids = Strings { text: text.to_string(), ends };
         catalog.item_scenes = item_scenes;
         catalog.fingerprint = header.fingerprint;
-        drop(bytes);
+        drop(bytes); // the ids are copied out: the file's memory is free for the index below
         catalog.reindex().map_err(|e| Error::Catalog(e.to_string()))?;
         Ok(catalog)
     }
@@ -430,7 +431,7 @@ mod tests {
     fn the_binary_catalogue_holds_ids_scenes_and_the_fingerprint() {
         let c = sample();
         let b = Catalog::from_bin(c.to_bin()).unwrap();
-        assert!(!b.has_details());
+        assert!(b.iter().all(|i| i.genres.is_empty()), "no details: no per-item genres");
         assert_eq!((b.len(), b.fingerprint(), b.item_scenes()), (3, c.fingerprint(), c.item_scenes()));
         assert_eq!((b.id(1), b.item(1).title, b.item_index("c")), ("a€", "a€", Some(2)));
         let err = |bytes: &[u8]| Catalog::from_bin(bytes.to_vec()).unwrap_err().to_string();

@@ -82,7 +82,7 @@ pub fn mean_ndcg10(tracks: &BTreeMap<String, f64>) -> f64 {
 /// Evaluates `queries` with `ranker`.
 pub fn evaluate(setup: &EvalSetup<'_>, queries: &[Query], ranker: &mut Ranker<'_>) -> Result<Report> {
     let genres: Vec<Vec<u16>> = setup.catalog.iter().map(|i| i.genres.to_vec()).collect();
-    let item_scene: Vec<u16> = setup.catalog.item_scenes().to_vec();
+    let item_scene = setup.catalog.item_scenes();
     let mut overall = Accumulator::default();
     let mut per_scene: BTreeMap<u16, Accumulator> = BTreeMap::new();
     let mut outside = 0usize;

@@ -1,6 +1,6 @@
 //! A fuzzer for what reaches the engine from outside: weights files, item vectors, catalogues
-//! (`catalog.json` and `catalog.bin`), history columns and RecBole atomic files. Stable Rust, no cargo-fuzz: each target mutates real seed
-//! inputs ([`mutate`]: bytes flipped, cut or repeated, and the structure-aware edits a checksum
+//! (`catalog.json` and `catalog.bin`), history columns and RecBole atomic files. Stable Rust, no
+//! cargo-fuzz: each target mutates real seed inputs ([`mutate`]: bytes flipped, cut or repeated, and the structure-aware edits a checksum
 //! or a parser alone would never let through) and runs every one under `catch_unwind`. Each
 //! input must end as an error or be accepted with sane outputs (finite scores); a panic is a
 //! finding. Aborts and hangs cannot be caught in-process, so `scripts/fuzz.sh` runs each target
@@ -77,9 +77,8 @@ impl Seeds {
 }
 
 /// Writes the weights target's seed model (`catalog.json`, `catalog.bin`, `item_vectors.bin`,
-/// `seed.weights`)
-/// and `inputs` mutated weights files (`mutated-N.weights`) to `dir`, for the browser's
-/// robustness test, which loads them through the npm package.
+/// `seed.weights`) and `inputs` mutated weights files (`mutated-N.weights`) to `dir`, for the
+/// browser's robustness test, which loads them through the npm package.
 pub fn write_weights(seeds: &Seeds, inputs: usize, seed: u64, dir: &std::path::Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let write = |name: String, bytes: &[u8]| {
@@ -151,16 +150,17 @@ fn ranks(rec: &Recommender) -> Result<()> {
     }
 }
 
+/// The engine's three files must load as a recommender that then ranks.
+fn loads_and_ranks(weights: &[u8], catalog: Vec<u8>, vectors: Vec<u8>, dev: &burn::tensor::Device) -> Result<()> {
+    ranks(&block_on(Recommender::load(weights, None, catalog, vectors, dev))?)
+}
+
 fn weights_input(seeds: &Seeds, rng: &mut Rng, dev: &burn::tensor::Device) -> Result<()> {
-    let bytes = mutate::weights(&seeds.weights, rng);
-    let rec = block_on(Recommender::load(&bytes, None, seeds.catalog_bin.clone(), seeds.vectors.clone(), dev))?;
-    ranks(&rec)
+    loads_and_ranks(&mutate::weights(&seeds.weights, rng), seeds.catalog_bin.clone(), seeds.vectors.clone(), dev)
 }
 
 fn vectors_input(seeds: &Seeds, rng: &mut Rng, dev: &burn::tensor::Device) -> Result<()> {
-    let bytes = mutate::vectors(&seeds.vectors, rng);
-    let rec = block_on(Recommender::load(&seeds.weights, None, seeds.catalog_bin.clone(), bytes, dev))?;
-    ranks(&rec)
+    loads_and_ranks(&seeds.weights, seeds.catalog_bin.clone(), mutate::vectors(&seeds.vectors, rng), dev)
 }
 
 /// Half the inputs are `catalog.json` texts (what training and display read), half
@@ -171,9 +171,7 @@ fn catalog_input(seeds: &Seeds, rng: &mut Rng, dev: &burn::tensor::Device) -> Re
         let _ = catalog.genre_matrix();
         return Ok(());
     }
-    let bytes = mutate::catalog_bin(&seeds.catalog_bin, rng);
-    let rec = block_on(Recommender::load(&seeds.weights, None, bytes, seeds.vectors.clone(), dev))?;
-    ranks(&rec)
+    loads_and_ranks(&seeds.weights, mutate::catalog_bin(&seeds.catalog_bin, rng), seeds.vectors.clone(), dev)
 }
 
 fn history_input(rec: &Recommender, rng: &mut Rng) -> Result<()> {

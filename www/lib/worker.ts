@@ -163,7 +163,7 @@ async function addItems(items: NewItem[]): Promise<Item[]> {
     text.set(row, i * width);
   });
   await engine.addItems(JSON.stringify(items.map(({ id, scene, genres, title }) => ({ id, scene, genres, title }))), text);
-  catalog.size += items.length;
+  catalog = engine.catalog();
   return items.map(({ id, scene, genres = [], title }) => ({
     id,
     title: title ?? id,
