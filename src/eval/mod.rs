@@ -30,6 +30,10 @@ pub struct Report {
     pub per_scene: BTreeMap<String, BTreeMap<String, f64>>,
     /// Share of queries whose target was not among the candidates (a miss for every model).
     pub target_outside: f64,
+    /// Each query's pessimistic rank of its target, in query order (0: not a candidate), for
+    /// paired comparisons between models on the same queries.
+    #[serde(skip)]
+    pub ranks: Vec<u64>,
 }
 
 impl Report {
@@ -86,6 +90,7 @@ pub fn evaluate(setup: &EvalSetup<'_>, queries: &[Query], ranker: &mut Ranker<'_
     let mut overall = Accumulator::default();
     let mut per_scene: BTreeMap<u16, Accumulator> = BTreeMap::new();
     let mut outside = 0usize;
+    let mut ranks = Vec::with_capacity(queries.len());
     for chunk in queries.chunks(setup.batch.max(1)) {
         let excluded_rows: Vec<Vec<bool>> = chunk
             .iter()
@@ -113,6 +118,7 @@ pub fn evaluate(setup: &EvalSetup<'_>, queries: &[Query], ranker: &mut Ranker<'_
             } else {
                 Some(ranking.rank_of(target))
             };
+            ranks.push(rank.map_or(0, |r| r as u64));
             let list: Vec<usize> = ranking.top(LIST_K).into_iter().map(|(i, _)| i).collect();
             let extra = Some(TopList { items: &list, genres: &genres, item_users: setup.item_users, n_users: setup.n_users });
             overall.add(rank, candidates, extra);
@@ -128,6 +134,7 @@ pub fn evaluate(setup: &EvalSetup<'_>, queries: &[Query], ranker: &mut Ranker<'_
             .map(|(s, acc)| (setup.catalog.scenes[s as usize].clone(), acc.finish(n)))
             .collect(),
         target_outside: outside as f64 / queries.len().max(1) as f64,
+        ranks,
     })
 }
 
