@@ -27,6 +27,10 @@ fn resumed_run_matches_uninterrupted_run() {
     assert!(ck.exists() && ck.best_path().exists());
     let resumed = fit(&config(3), &input, &dev, Some(&ck), &mut Silent).unwrap();
     assert_eq!(resumed.reports.len(), 3, "the resumed run only adds the missing epoch");
+    // Each epoch keeps the peak memory measured when it ran, so a resumed run reports training's
+    // memory, not its own.
+    assert!(resumed.reports.iter().all(|r| r.peak_rss_mb.is_some_and(|mb| mb > 1.0)), "{:?}", resumed.reports);
+    assert!(resumed.reports[..2].iter().zip(&first.reports).all(|(r, f)| r.peak_rss_mb == f.peak_rss_mb));
     // Equal up to the last bits: the flex backend's parallel reductions (rayon, whose splitting
     // follows work stealing) may add in another order when the machine is busy.
     for (r, s) in resumed.reports.iter().zip(&straight.reports) {

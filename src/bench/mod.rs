@@ -25,6 +25,7 @@ use crate::peers::markov::Markov;
 use crate::peers::popularity::popularity_ranker;
 use crate::peers::{sasrec, training_prefixes};
 use crate::train::checkpoint::Checkpoint;
+use crate::train::fit::peak_rss_mb;
 use crate::train::{Progress, TrainConfig, TrainInput, Trained, fit};
 use crate::{Error, Result};
 
@@ -280,15 +281,9 @@ fn train_json(t: &Trained) -> Value {
     json!({
         "seconds": t.seconds, "epochs": t.reports.len(), "best_epoch": t.best_epoch, "steps": t.steps,
         "valid_ndcg@10": t.best_valid, "samples_per_s": t.samples_per_s,
+        "peak_rss_mb": t.reports.iter().filter_map(|r| r.peak_rss_mb).reduce(f64::max),
         "valid_curve": t.reports.iter().map(|r| r.valid_tracks.clone()).collect::<Vec<_>>(),
     })
-}
-
-/// Peak resident memory of this process so far, in MB (Linux; `null` elsewhere).
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 fn write_json(path: &Path, value: &Value) -> Result<()> {
@@ -327,7 +322,10 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
                     entry[name] = m["tracks"][track.key()].clone();
                 }
                 let mut t = m["train"].clone();
-                t["peak_rss_mb"] = result["peak_rss_mb"].clone();
+                // Training's own peak where its epochs recorded one, else the part's.
+                if t["peak_rss_mb"].is_null() {
+                    t["peak_rss_mb"] = result["peak_rss_mb"].clone();
+                }
                 train.insert(name.clone(), t);
             }
         }

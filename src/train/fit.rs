@@ -39,6 +39,10 @@ pub struct EpochReport {
     pub steps: usize,
     /// The learning rate of the epoch.
     pub learning_rate: f64,
+    /// This process's peak resident memory so far, in MB (Linux; `None` elsewhere). Kept with
+    /// the epoch so a finished run that is only re-evaluated still reports what training took.
+    #[serde(default)]
+    pub peak_rss_mb: Option<f64>,
 }
 
 /// Progress callbacks (the CLI draws bars; tests pass [`Silent`]).
@@ -204,6 +208,7 @@ pub fn fit(
             samples,
             steps: batches.len(),
             learning_rate: state.learning_rate,
+            peak_rss_mb: peak_rss_mb(),
         };
         progress.epoch_end(&report);
         state.reports.push(report);
@@ -256,4 +261,11 @@ pub fn fit(
         reports: state.reports,
         seconds: total_seconds + finishing.elapsed().as_secs_f64(),
     })
+}
+
+/// Peak resident memory of this process so far, in MB (Linux; `None` elsewhere).
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
