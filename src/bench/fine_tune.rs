@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use super::Bench;
+use super::{Bench, paired};
 use crate::backend::{BackendKind, block_on, device};
 use crate::data::protocol::Case;
 use crate::eval::Track;
@@ -42,8 +42,8 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
     let options = FineTuneOptions::default();
     let mut out = serde_json::Map::new();
     for (bucket, cut) in BUCKETS {
-        // Per track: summed NDCG@10 before and after.
-        let mut sums = vec![[0.0f64; 2]; TRACKS.len()];
+        // Per track: each user's NDCG@10 before and after.
+        let mut scores = vec![[Vec::new(), Vec::new()]; TRACKS.len()];
         let (mut seconds, mut steps) = (0.0, 0usize);
         for case in &cases {
             let past = &p.data.histories[case.user][..case.history_len];
@@ -60,7 +60,7 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
                 Ok(ndcg(ranking.rank_of(target), 10))
             };
             for (t, &track) in TRACKS.iter().enumerate() {
-                sums[t][0] += rank(&pretrained, track)?;
+                scores[t][0].push(rank(&pretrained, track)?);
             }
             let mut tuned = pretrained.clone();
             let t0 = std::time::Instant::now();
@@ -74,14 +74,18 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
             }
             seconds += t0.elapsed().as_secs_f64();
             for (t, &track) in TRACKS.iter().enumerate() {
-                sums[t][1] += rank(&tuned, track)?;
+                scores[t][1].push(rank(&tuned, track)?);
             }
         }
         let n = cases.len().max(1) as f64;
         let mut entry = serde_json::Map::new();
         for (t, track) in TRACKS.iter().enumerate() {
-            entry.insert(track.key().into(), json!({"before": sums[t][0] / n, "after": sums[t][1] / n}));
-            eprintln!("  {bucket:<7} {:<9} NDCG@10 {:.4} -> {:.4}", track.name(), sums[t][0] / n, sums[t][1] / n);
+            let [before, after] = &scores[t];
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / n;
+            // After over before on the same users: whether fine-tuning moved the bucket at all.
+            let paired = paired::compare(after, before, paired::RESAMPLES, bench.cfg.seed);
+            entry.insert(track.key().into(), json!({"before": mean(before), "after": mean(after), "paired": paired}));
+            eprintln!("  {bucket:<7} {:<9} NDCG@10 {:.4} -> {:.4}", track.name(), mean(before), mean(after));
         }
         entry.insert("seconds_per_user".into(), json!(seconds / n));
         entry.insert("steps_per_user".into(), json!(steps as f64 / n));

@@ -70,19 +70,13 @@ pub fn render(r: &Value) -> String {
     let f = &r["fine_tune"];
     if f.is_object() {
         s += &format!(
-            "\n## On-device fine-tuning\n\n{} test users, fine-tuned as the browser does (options {}). NDCG@10 before → after:\n\n| history on the device | in-scene | agnostic | seconds per user |\n|---|---|---|---|\n",
+            "\n## On-device fine-tuning\n\n{} test users, fine-tuned as the browser does (options {}). NDCG@10 before → after (after ÷ before on the same users, with its 95% paired-bootstrap interval):\n\n| history on the device | in-scene | agnostic | seconds per user |\n|---|---|---|---|\n",
             f["users"], f["options"]
         );
         if let Some(h) = f["history"].as_object() {
             for (bucket, v) in h {
-                s += &format!(
-                    "| {bucket} | {} → {} | {} → {} | {} |\n",
-                    num(&v["in_scene"]["before"]),
-                    num(&v["in_scene"]["after"]),
-                    num(&v["agnostic"]["before"]),
-                    num(&v["agnostic"]["after"]),
-                    num(&v["seconds_per_user"])
-                );
+                let cell = |t: &Value| format!("{} → {}{}", num(&t["before"]), num(&t["after"]), ratio(&t["paired"]).map(|r| format!(" ({r})")).unwrap_or_default());
+                s += &format!("| {bucket} | {} | {} | {} |\n", cell(&v["in_scene"]), cell(&v["agnostic"]), num(&v["seconds_per_user"]));
             }
         }
     }
@@ -113,6 +107,12 @@ pub fn render(r: &Value) -> String {
     s
 }
 
+/// A paired comparison as `ratio [low, high]`.
+fn ratio(c: &Value) -> Option<String> {
+    let (r, lo, hi) = (c["ratio"].as_f64()?, c["ci95"][0].as_f64()?, c["ci95"][1].as_f64()?);
+    Some(format!("{r:.3} [{lo:.3}, {hi:.3}]"))
+}
+
 /// The paired comparisons: one row per model scenerec is compared with, one column per track.
 fn paired(p: &Value) -> String {
     let tracks: Vec<Track> = Track::ALL.into_iter().filter(|t| p[t.key()].is_object()).collect();
@@ -129,13 +129,7 @@ fn paired(p: &Value) -> String {
     for m in models {
         let cells: Vec<String> = tracks
             .iter()
-            .map(|t| {
-                let c = &p[t.key()][m];
-                match (c["ratio"].as_f64(), c["ci95"][0].as_f64(), c["ci95"][1].as_f64()) {
-                    (Some(r), Some(lo), Some(hi)) => format!("{r:.3} [{lo:.3}, {hi:.3}]"),
-                    _ => "–".into(),
-                }
-            })
+            .map(|t| ratio(&p[t.key()][m]).unwrap_or_else(|| "–".into()))
             .collect();
         s += &format!("| {m} | {} |\n", cells.join(" | "));
     }
@@ -157,6 +151,9 @@ mod tests {
                       "sasrec": {"seconds": 2000.6, "epochs": 30, "variants": [{"variant": "constant", "valid_ndcg@10": 0.2, "seconds": 3.2}]}},
             "missing_parts": ["cold-start"],
             "paired": {"agnostic": {"sasrec": {"ratio": 0.97, "ci95": [0.94, 1.012]}}},
+            "fine_tune": {"users": 2, "options": {}, "history": {"all": {
+                "in_scene": {"before": 0.3, "after": 0.31, "paired": {"ratio": 1.033, "ci95": [1.0, 1.07]}},
+                "agnostic": {"before": 0.1, "after": 0.1}, "seconds_per_user": 0.1}}},
         });
         let md = super::render(&r);
         assert!(md.contains("| popularity | – | 0.1000 | – |"), "{md}");
@@ -164,6 +161,7 @@ mod tests {
         assert!(md.contains("| sasrec | 2001 | 30 | – | – | – |"), "{md}");
         assert!(md.contains("| constant | 0.2000 | 3 |"), "{md}");
         assert!(md.contains("Parts not run yet: cold-start."), "{md}");
+        assert!(md.contains("| all | 0.3000 → 0.3100 (1.033 [1.000, 1.070]) | 0.1000 → 0.1000 | 0.1000 |"), "fine-tuning: {md}");
         assert!(md.contains("| scenerec ÷ | agnostic |\n|---|---|\n| sasrec | 0.970 [0.940, 1.012] |"), "paired: {md}");
         assert!(!md.contains("## Track `in-scene`"), "tracks without results are left out: {md}");
     }

@@ -1,5 +1,5 @@
-//! How sure a comparison is: scenerec against each other model on the same test users,
-//! paired. One run on ~6,000 users cannot tell apart models a few percent apart, and a table
+//! How sure a comparison is: scenerec against each other model on the same test users, and a
+//! fine-tuned model against the one it started from, paired. One run on ~6,000 users cannot tell apart models a few percent apart, and a table
 //! of means does not say so; the ratio of mean NDCG@10 with a 95% confidence interval from a
 //! paired bootstrap (users resampled with replacement, both models' results for a resampled
 //! user kept together) does.
