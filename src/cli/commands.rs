@@ -36,6 +36,14 @@ fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
 pub fn prepare(source: &Path, out: &Path, derive_scenes: Option<&str>, lm_dir: &Path) -> Result<()> {
     let mut items = AtomicTable::read(&atomic_path(source, "item"))?;
     let inter = AtomicTable::read(&atomic_path(source, "inter"))?;
+    let unlisted = Dataset::add_unlisted_items(&mut items, &inter)?;
+    if unlisted > 0 {
+        eprintln!(
+            "{unlisted} items of {} are not in {}: added with their id as their text",
+            atomic_path(source, "inter").display(),
+            atomic_path(source, "item").display()
+        );
+    }
     if let Some(rule) = derive_scenes {
         crate::data::scenes::derive_scenes(&mut items, rule)?;
     }

@@ -69,7 +69,9 @@ impl AtomicTable {
             for ((name, ty), cell) in fields.iter().zip(&cells) {
                 let bad_float = |v: &str| v.trim().parse::<f64>().map(|f| !f.is_finite()).unwrap_or(true);
                 match ty {
-                    FieldType::Float if bad_float(cell) => {
+                    // An empty cell is a missing value (RecBole's Amazon items lack some prices);
+                    // a column that must be there (a timestamp) refuses it where it is read.
+                    FieldType::Float if !cell.trim().is_empty() && bad_float(cell) => {
                         return Err(err(line_no, format!("column `{name}`: `{cell}` is not a finite number")));
                     }
                     FieldType::FloatSeq if cell.split_whitespace().any(bad_float) => {
@@ -104,7 +106,7 @@ impl AtomicTable {
         })
     }
 
-    /// Float value of a cell already validated by [`parse`](Self::parse).
+    /// Float value of a cell already validated by [`parse`](Self::parse); NaN for an empty one.
     pub fn float(&self, row: usize, col: usize) -> f64 {
         self.rows[row][col].trim().parse().unwrap_or(f64::NAN)
     }
@@ -155,6 +157,8 @@ mod tests {
         assert!(bad_float.starts_with("f.inter:3: column `b`"), "{bad_float}");
         let nan = AtomicTable::parse("a:token\tb:float\nx\tNaN\n", "f.inter").unwrap_err().to_string();
         assert!(nan.contains(":2:"), "{nan}");
+        let empty = AtomicTable::parse("a:token\tb:float\nx\t\n", "f.item").unwrap();
+        assert!(empty.float(0, 1).is_nan(), "an empty float cell is a missing value");
         let header = AtomicTable::parse("a:token\tb\n", "f.inter").unwrap_err().to_string();
         assert!(header.contains(":1: header column `b`"), "{header}");
         let ty = AtomicTable::parse("a:tok\n", "f.inter").unwrap_err().to_string();

@@ -100,6 +100,26 @@ impl Dataset {
         Self::from_tables(&items, &inter)
     }
 
+    /// Adds a row to `items` for every item that only `inter` names (RecBole's loader gives
+    /// such items empty features, so its data sets may rely on it): the new row holds the id
+    /// alone, which then stands for the item's title. Returns how many were added.
+    pub fn add_unlisted_items(items: &mut AtomicTable, inter: &AtomicTable) -> Result<usize> {
+        let item_col = items.require(ITEM_COLUMNS)?;
+        let inter_item_col = inter.require(ITEM_COLUMNS)?;
+        let mut known: std::collections::HashSet<String> = items.rows.iter().map(|r| r[item_col].clone()).collect();
+        let before = items.rows.len();
+        for row in &inter.rows {
+            let id = &row[inter_item_col];
+            if !id.is_empty() && known.insert(id.clone()) {
+                let mut new_row = vec![String::new(); items.fields.len()];
+                new_row[item_col] = id.clone();
+                items.rows.push(new_row);
+                items.lines.push(0);
+            }
+        }
+        Ok(items.rows.len() - before)
+    }
+
     pub fn from_tables(items: &AtomicTable, inter: &AtomicTable) -> Result<Self> {
         let item_col = items.require(ITEM_COLUMNS)?;
         let title_col = items.column(TITLE_COLUMNS);
@@ -176,7 +196,10 @@ impl Dataset {
             let item = *index.get(row[inter_item_col].as_str()).ok_or_else(|| Error::Parse {
                 file: inter.source.clone(),
                 line: inter.lines[r],
-                message: format!("item `{}` is not in {}", row[inter_item_col], items.source),
+                message: format!(
+                    "item `{}` is not in {} (`scenerec prepare` adds the items only the interactions name)",
+                    row[inter_item_col], items.source
+                ),
             })?;
             let scene = match inter_scene_col {
                 Some(c) if row[c].is_empty() => return Err(at("empty scene".into())),
