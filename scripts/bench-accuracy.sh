@@ -2,25 +2,26 @@
 # The accuracy benchmark on ML-1M (see README "Accuracy"): every model and peer in three tracks,
 # cold start and on-device fine-tuning. Writes bench/results/accuracy.{json,md}.
 #
-#   scripts/bench-accuracy.sh                 every part, then the merge (about 2½–3 hours on 2 cores)
+#   scripts/bench-accuracy.sh                 every part, then the merge (about 4½ hours on 2 cores)
 #   scripts/bench-accuracy.sh sasrec,peers    only these parts (the others' last results are kept)
 #
 # A training interrupted mid-part resumes from its last epoch when the part runs again with the
 # same config (delete runs/bench/ to start afresh).
 #
 # Parts: peers, sasrec, scenerec, no-lm, per-scene, cold-start, fine-tune (it needs scenerec's
-# model). Each part runs in its own single-threaded process (on these 2 cores two one-thread
-# trainings side by side finish sooner than one after the other with two threads each), in two
-# lanes; each leaves its results in runs/bench/parts/ and its log in runs/bench/logs/. The main
-# model's weights are left in runs/bench/scenerec.weights (copy them to
-# models/default.weights to ship them).
+# model), sasrec-seeds and scenerec-seeds (training variance: each model retrained with two more
+# seeds and the schedule its main part chose, about 1½ hours each). Each part runs in its own
+# single-threaded process (on these 2 cores two one-thread trainings side by side finish sooner
+# than one after the other with two threads each), in two lanes; each leaves its results in
+# runs/bench/parts/ and its log in runs/bench/logs/. The main model's weights are left in
+# runs/bench/scenerec.weights (copy them to models/default.weights to ship them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/prepare-data.sh
 export RAYON_NUM_THREADS=1
 mkdir -p runs/bench/logs
-wanted=",${1:-peers,sasrec,scenerec,no-lm,per-scene,cold-start,fine-tune},"
+wanted=",${1:-peers,sasrec,scenerec,no-lm,per-scene,cold-start,fine-tune,sasrec-seeds,scenerec-seeds},"
 part() {
   [[ "$wanted" == *",$1,"* ]] || return 0
   echo "$(date +%T) part $1 (log: runs/bench/logs/$1.log)"
@@ -29,8 +30,8 @@ part() {
     || { echo "part $1 failed: see runs/bench/logs/$1.log" >&2; return 1; }
 }
 # Two lanes of about equal length; fine-tuning waits for the scenerec part's model.
-(part scenerec && part no-lm && part cold-start) & lane_a=$!
-(part peers && part sasrec && part per-scene) & lane_b=$!
+(part scenerec && part no-lm && part cold-start && part scenerec-seeds) & lane_a=$!
+(part peers && part sasrec && part per-scene && part sasrec-seeds) & lane_b=$!
 status=0
 wait "$lane_a" || status=1
 wait "$lane_b" || status=1

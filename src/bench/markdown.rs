@@ -54,6 +54,7 @@ pub fn render(r: &Value) -> String {
         }
     }
     s += &paired(&r["paired"]);
+    s += &variance(&r["training_variance"]);
     let c = &r["cold_start"];
     if c.is_object() {
         s += &format!(
@@ -107,6 +108,34 @@ pub fn render(r: &Value) -> String {
     s
 }
 
+/// Training variance: each retrained model's test NDCG@10 per track as mean ± sd over seeds.
+fn variance(v: &Value) -> String {
+    let Some(models) = v["models"].as_object() else { return String::new() };
+    let mut s = format!(
+        "\n## Training variance\n\nTest NDCG@10, mean ± standard deviation over training seeds (the main run is the first; each model keeps the variant it chose on validation):\n\n| model | seeds | {} |\n|---|---|{}\n",
+        Track::ALL.map(|t| t.name()).join(" | "),
+        "---|".repeat(Track::ALL.len())
+    );
+    for (name, m) in models {
+        let seeds: Vec<String> =
+            m["tracks"][Track::Agnostic.key()]["seeds"].as_array().into_iter().flatten().map(|x| x.to_string()).collect();
+        let cells: Vec<String> = Track::ALL
+            .iter()
+            .map(|t| {
+                let c = &m["tracks"][t.key()];
+                format!("{} ± {}", num(&c["mean"]), num(&c["sd"]))
+            })
+            .collect();
+        s += &format!("| {name} | {} | {} |\n", seeds.join(", "), cells.join(" | "));
+    }
+    let ratio = &v["scenerec_over_sasrec"];
+    let seeds: Vec<String> =
+        ratio[Track::Agnostic.key()]["seeds"].as_array().into_iter().flatten().map(|x| x.to_string()).collect();
+    let cells: Vec<String> = Track::ALL.iter().map(|t| num(&ratio[t.key()]["ratio"])).collect();
+    s += &format!("| scenerec ÷ SASRec (means over the seeds both have) | {} | {} |\n", seeds.join(", "), cells.join(" | "));
+    s
+}
+
 /// A paired comparison as `ratio [low, high]`.
 fn ratio(c: &Value) -> Option<String> {
     let (r, lo, hi) = (c["ratio"].as_f64()?, c["ci95"][0].as_f64()?, c["ci95"][1].as_f64()?);
@@ -154,6 +183,9 @@ mod tests {
             "fine_tune": {"users": 2, "options": {}, "history": {"all": {
                 "in_scene": {"before": 0.3, "after": 0.31, "paired": {"ratio": 1.033, "ci95": [1.0, 1.07]}},
                 "agnostic": {"before": 0.1, "after": 0.1}, "seconds_per_user": 0.1}}},
+            "training_variance": {"models": {"sasrec": {"tracks": {
+                "agnostic": {"seeds": [42, 43], "mean": 0.17, "sd": 0.003}, "in_scene": {"mean": 0.31, "sd": null}}}},
+                "scenerec_over_sasrec": {"agnostic": {"ratio": 0.98, "seeds": [42]}}},
         });
         let md = super::render(&r);
         assert!(md.contains("| popularity | – | 0.1000 | – |"), "{md}");
@@ -163,6 +195,8 @@ mod tests {
         assert!(md.contains("Parts not run yet: cold-start."), "{md}");
         assert!(md.contains("| all | 0.3000 → 0.3100 (1.033 [1.000, 1.070]) | 0.1000 → 0.1000 | 0.1000 |"), "fine-tuning: {md}");
         assert!(md.contains("| scenerec ÷ | agnostic |\n|---|---|\n| sasrec | 0.970 [0.940, 1.012] |"), "paired: {md}");
+        assert!(md.contains("| sasrec | 42, 43 | 0.1700 ± 0.0030 | 0.3100 ± – | – ± – |"), "variance: {md}");
+        assert!(md.contains("| scenerec ÷ SASRec (means over the seeds both have) | 42 | 0.9800 | – | – |"), "variance: {md}");
         assert!(!md.contains("## Track `in-scene`"), "tracks without results are left out: {md}");
     }
 }

@@ -12,6 +12,7 @@ mod fine_tune;
 mod markdown;
 mod paired;
 mod per_scene;
+mod seeds;
 
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -46,12 +47,26 @@ pub enum Part {
     ColdStart,
     /// On-device fine-tuning of the `scenerec` part's model.
     FineTune,
+    /// The SASRec peer retrained with other seeds (training variance).
+    SasRecSeeds,
+    /// The multi-scene model retrained with other seeds.
+    SceneRecSeeds,
 }
 
 impl Part {
-    /// In the order the full benchmark runs them (fine-tuning needs the scenerec part's model).
-    pub const ALL: [Part; 7] =
-        [Part::Peers, Part::SasRec, Part::SceneRec, Part::NoLm, Part::PerScene, Part::ColdStart, Part::FineTune];
+    /// In the order the full benchmark runs them (fine-tuning needs the scenerec part's model,
+    /// the seeds parts their main part's chosen variant).
+    pub const ALL: [Part; 9] = [
+        Part::Peers,
+        Part::SasRec,
+        Part::SceneRec,
+        Part::NoLm,
+        Part::PerScene,
+        Part::ColdStart,
+        Part::FineTune,
+        Part::SasRecSeeds,
+        Part::SceneRecSeeds,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -62,6 +77,8 @@ impl Part {
             Part::PerScene => "per-scene",
             Part::ColdStart => "cold-start",
             Part::FineTune => "fine-tune",
+            Part::SasRecSeeds => "sasrec-seeds",
+            Part::SceneRecSeeds => "scenerec-seeds",
         }
     }
 
@@ -104,6 +121,8 @@ impl Bench<'_> {
             Part::PerScene => per_scene::run(self, &p)?,
             Part::ColdStart => cold::run(self, &p)?,
             Part::FineTune => fine_tune::run(self, &p)?,
+            Part::SasRecSeeds => seeds::run(self, &p, part, Part::SasRec, "sasrec", &sasrec::config(&self.cfg))?,
+            Part::SceneRecSeeds => seeds::run(self, &p, part, Part::SceneRec, "scenerec", &self.cfg)?,
         };
         let mut result = result;
         result["peak_rss_mb"] = json!(peak_rss_mb());
@@ -307,6 +326,7 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
     let mut tracks = serde_json::Map::new();
     let mut train = serde_json::Map::new();
     let mut extra = serde_json::Map::new();
+    let mut seeds = serde_json::Map::new();
     let mut missing = Vec::new();
     for part in Part::ALL {
         let path = bench.part_path(part);
@@ -329,6 +349,9 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
                 train.insert(name.clone(), t);
             }
         }
+        if let Some(s) = result["seeds"].as_object() {
+            seeds.extend(s.clone());
+        }
         for key in ["cold_start", "fine_tune"] {
             if !result[key].is_null() {
                 extra.insert(key.into(), result[key].clone());
@@ -341,6 +364,7 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
         last["target_outside_scene"] = json!(outside);
     }
     let paired = paired_comparisons(&mut tracks, bench.cfg.seed);
+    let variance = (!seeds.is_empty()).then(|| seeds::summary(&seeds, &tracks, bench.cfg.seed));
     let result = json!({
         "dataset": bench.data.file_name().map(|n| n.to_string_lossy().to_string()),
         "command": command,
@@ -360,6 +384,7 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
         "config": bench.cfg,
         "tracks": tracks,
         "paired": paired,
+        "training_variance": variance,
         "cold_start": extra.get("cold_start"),
         "fine_tune": extra.get("fine_tune"),
         "train": train,

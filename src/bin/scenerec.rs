@@ -184,8 +184,9 @@ enum Command {
         /// Working directory for the benchmark's training runs and parts' results.
         #[arg(long, default_value = "runs/bench")]
         runs: PathBuf,
-        /// Parts to run (peers, sasrec, scenerec, no-lm, per-scene, cold-start, fine-tune),
-        /// comma-separated; `all` runs every part, `none` only merges.
+        /// Parts to run (peers, sasrec, scenerec, no-lm, per-scene, cold-start, fine-tune,
+        /// sasrec-seeds, scenerec-seeds), comma-separated; `all` runs every part, `none` only
+        /// merges.
         #[arg(long, default_value = "all")]
         parts: String,
         /// The command line to record in the results file.
