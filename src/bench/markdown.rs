@@ -128,10 +128,10 @@ fn variance(v: &Value) -> String {
             .collect();
         s += &format!("| {name} | {} | {} |\n", seeds.join(", "), cells.join(" | "));
     }
-    let ratio = &v["scenerec_over_sasrec"];
+    let over = &v["scenerec_over_sasrec"];
     let seeds: Vec<String> =
-        ratio[Track::Agnostic.key()]["seeds"].as_array().into_iter().flatten().map(|x| x.to_string()).collect();
-    let cells: Vec<String> = Track::ALL.iter().map(|t| num(&ratio[t.key()]["ratio"])).collect();
+        over[Track::Agnostic.key()]["seeds"].as_array().into_iter().flatten().map(|x| x.to_string()).collect();
+    let cells: Vec<String> = Track::ALL.iter().map(|t| num(&over[t.key()]["ratio"])).collect();
     s += &format!("| scenerec ÷ SASRec (means over the seeds both have) | {} | {} |\n", seeds.join(", "), cells.join(" | "));
     s
 }
