@@ -9,8 +9,9 @@
 # same config (delete runs/bench/ to start afresh).
 #
 # Parts: peers, sasrec, scenerec, no-lm, per-scene, cold-start, fine-tune (it needs scenerec's
-# model), sasrec-seeds and scenerec-seeds (training variance: each model retrained with two more
-# seeds and the schedule its main part chose, about 1½ hours each). Each part runs in its own
+# model), fine-tune-unseen (the same users with a model pretrained without them, scenerec's
+# schedule; about 50 minutes), sasrec-seeds and scenerec-seeds (training variance: each model
+# retrained with two more seeds and the schedule its main part chose, about 1½ hours each). Each part runs in its own
 # single-threaded process (on these 2 cores two one-thread trainings side by side finish sooner
 # than one after the other with two threads each), in two lanes; each leaves its results in
 # runs/bench/parts/ and its log in runs/bench/logs/. The main model's weights are left in
@@ -21,7 +22,7 @@ source scripts/env.sh
 scripts/prepare-data.sh
 export RAYON_NUM_THREADS=1
 mkdir -p runs/bench/logs
-wanted=",${1:-peers,sasrec,scenerec,no-lm,per-scene,cold-start,fine-tune,sasrec-seeds,scenerec-seeds},"
+wanted=",${1:-peers,sasrec,scenerec,no-lm,per-scene,cold-start,fine-tune,fine-tune-unseen,sasrec-seeds,scenerec-seeds},"
 part() {
   [[ "$wanted" == *",$1,"* ]] || return 0
   echo "$(date +%T) part $1 (log: runs/bench/logs/$1.log)"
@@ -29,9 +30,11 @@ part() {
     --runs runs/bench --parts "$1" --command "scripts/bench-accuracy.sh" > "runs/bench/logs/$1.log" 2>&1 \
     || { echo "part $1 failed: see runs/bench/logs/$1.log" >&2; return 1; }
 }
-# Two lanes of about equal length; fine-tuning waits for the scenerec part's model.
+# Two lanes of about equal length; fine-tuning waits for the scenerec part's model. Lane b
+# reaches fine-tune-unseen after about 4 hours, lane a finishes the scenerec part (whose kept
+# schedule it reads) after about 1½.
 (part scenerec && part no-lm && part cold-start && part scenerec-seeds) & lane_a=$!
-(part peers && part sasrec && part per-scene && part sasrec-seeds) & lane_b=$!
+(part peers && part sasrec && part per-scene && part sasrec-seeds && part fine-tune-unseen) & lane_b=$!
 status=0
 wait "$lane_a" || status=1
 wait "$lane_b" || status=1

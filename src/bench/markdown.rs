@@ -70,16 +70,18 @@ pub fn render(r: &Value) -> String {
     }
     let f = &r["fine_tune"];
     if f.is_object() {
+        s += &format!("\n## On-device fine-tuning\n\n{} test users, fine-tuned as the browser does (options {}). {FINE_TUNE_CELLS}\n\n", f["users"], f["options"]);
+        s += &fine_tune_table(f);
+    }
+    let f = &r["fine_tune_unseen"];
+    if f.is_object() {
         s += &format!(
-            "\n## On-device fine-tuning\n\n{} test users, fine-tuned as the browser does (options {}). NDCG@10 before → after (after ÷ before on the same users, with its 95% paired-bootstrap interval):\n\n| history on the device | in-scene | agnostic | seconds per user |\n|---|---|---|---|\n",
-            f["users"], f["options"]
+            "\n## On-device fine-tuning of users the model never saw\n\nThe same {} users, the same fine-tuning, with a model pretrained without them (best epoch {} of {}): the case of a browser user, whose history is in no site log. {FINE_TUNE_CELLS}\n\n",
+            f["users"],
+            int(&f["train"]["best_epoch"]),
+            int(&f["train"]["epochs"])
         );
-        if let Some(h) = f["history"].as_object() {
-            for (bucket, v) in h {
-                let cell = |t: &Value| format!("{} → {}{}", num(&t["before"]), num(&t["after"]), ratio(&t["paired"]).map(|r| format!(" ({r})")).unwrap_or_default());
-                s += &format!("| {bucket} | {} | {} | {} |\n", cell(&v["in_scene"]), cell(&v["agnostic"]), num(&v["seconds_per_user"]));
-            }
-        }
+        s += &fine_tune_table(f);
     }
     if let Some(train) = r["train"].as_object() {
         s += "\n## Training (flex CPU backend; each part one thread, two parts side by side on 2 cores)\n\n| model | seconds | epochs | best epoch | optimizer steps | peak RSS (MB) |\n|---|---|---|---|---|---|\n";
@@ -165,6 +167,20 @@ fn paired(p: &Value) -> String {
     s
 }
 
+/// What a fine-tuning table's cells hold.
+const FINE_TUNE_CELLS: &str =
+    "NDCG@10 before → after (after ÷ before on the same users, with its 95% paired-bootstrap interval):";
+
+/// One row per history bucket of a fine-tuning result.
+fn fine_tune_table(f: &Value) -> String {
+    let mut s = String::from("| history on the device | in-scene | agnostic | seconds per user |\n|---|---|---|---|\n");
+    for (bucket, v) in f["history"].as_object().into_iter().flatten() {
+        let cell = |t: &Value| format!("{} → {}{}", num(&t["before"]), num(&t["after"]), ratio(&t["paired"]).map(|r| format!(" ({r})")).unwrap_or_default());
+        s += &format!("| {bucket} | {} | {} | {} |\n", cell(&v["in_scene"]), cell(&v["agnostic"]), num(&v["seconds_per_user"]));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -183,6 +199,8 @@ mod tests {
             "fine_tune": {"users": 2, "options": {}, "history": {"all": {
                 "in_scene": {"before": 0.3, "after": 0.31, "paired": {"ratio": 1.033, "ci95": [1.0, 1.07]}},
                 "agnostic": {"before": 0.1, "after": 0.1}, "seconds_per_user": 0.1}}},
+            "fine_tune_unseen": {"users": 2, "train": {"best_epoch": 7, "epochs": 11}, "history": {"last5": {
+                "in_scene": {"before": 0.2, "after": 0.25}, "agnostic": {}, "seconds_per_user": 0.2}}},
             "training_variance": {"models": {"sasrec": {"tracks": {
                 "agnostic": {"seeds": [42, 43], "mean": 0.17, "sd": 0.003}, "in_scene": {"mean": 0.31, "sd": null}}}},
                 "scenerec_over_sasrec": {"agnostic": {"ratio": 0.98, "seeds": [42]}}},
@@ -194,6 +212,8 @@ mod tests {
         assert!(md.contains("| constant | 0.2000 | 3 |"), "{md}");
         assert!(md.contains("Parts not run yet: cold-start."), "{md}");
         assert!(md.contains("| all | 0.3000 → 0.3100 (1.033 [1.000, 1.070]) | 0.1000 → 0.1000 | 0.1000 |"), "fine-tuning: {md}");
+        assert!(md.contains("model pretrained without them (best epoch 7 of 11)"), "unseen users: {md}");
+        assert!(md.contains("| last5 | 0.2000 → 0.2500 | – → – | 0.2000 |"), "unseen users: {md}");
         assert!(md.contains("| scenerec ÷ | agnostic |\n|---|---|\n| sasrec | 0.970 [0.940, 1.012] |"), "paired: {md}");
         assert!(md.contains("| sasrec | 42, 43 | 0.1700 ± 0.0030 | 0.3100 ± – | – ± – |"), "variance: {md}");
         assert!(md.contains("| scenerec ÷ SASRec (means over the seeds both have) | 42 | 0.9800 | – | – |"), "variance: {md}");

@@ -47,6 +47,8 @@ pub enum Part {
     ColdStart,
     /// On-device fine-tuning of the `scenerec` part's model.
     FineTune,
+    /// On-device fine-tuning of the same users with a model pretrained without them.
+    FineTuneUnseen,
     /// The SASRec peer retrained with other seeds (training variance).
     SasRecSeeds,
     /// The multi-scene model retrained with other seeds.
@@ -55,8 +57,8 @@ pub enum Part {
 
 impl Part {
     /// In the order the full benchmark runs them (fine-tuning needs the scenerec part's model,
-    /// the seeds parts their main part's chosen variant).
-    pub const ALL: [Part; 9] = [
+    /// the seeds parts and unseen fine-tuning their main part's kept schedule).
+    pub const ALL: [Part; 10] = [
         Part::Peers,
         Part::SasRec,
         Part::SceneRec,
@@ -64,6 +66,7 @@ impl Part {
         Part::PerScene,
         Part::ColdStart,
         Part::FineTune,
+        Part::FineTuneUnseen,
         Part::SasRecSeeds,
         Part::SceneRecSeeds,
     ];
@@ -77,6 +80,7 @@ impl Part {
             Part::PerScene => "per-scene",
             Part::ColdStart => "cold-start",
             Part::FineTune => "fine-tune",
+            Part::FineTuneUnseen => "fine-tune-unseen",
             Part::SasRecSeeds => "sasrec-seeds",
             Part::SceneRecSeeds => "scenerec-seeds",
         }
@@ -121,6 +125,7 @@ impl Bench<'_> {
             Part::PerScene => per_scene::run(self, &p)?,
             Part::ColdStart => cold::run(self, &p)?,
             Part::FineTune => fine_tune::run(self, &p)?,
+            Part::FineTuneUnseen => fine_tune::run_unseen(self, &p)?,
             Part::SasRecSeeds => seeds::run(self, &p, part, Part::SasRec, "sasrec", &sasrec::config(&self.cfg))?,
             Part::SceneRecSeeds => seeds::run(self, &p, part, Part::SceneRec, "scenerec", &self.cfg)?,
         };
@@ -168,29 +173,45 @@ impl Bench<'_> {
     fn tuned_part(&self, p: &Prepared, name: &str, variants: Vec<(&str, TrainConfig)>) -> Result<Value> {
         let known = vec![true; p.data.catalog.len()];
         let input = p.train_input(&known);
-        let mut best: Option<(Trained, PathBuf)> = None;
+        let mut best: Option<(Trained, PathBuf, &TrainConfig)> = None;
         let mut tried = Vec::new();
         for (i, (label, cfg)) in variants.iter().enumerate() {
             let run = if variants.len() == 1 { name.to_string() } else { format!("{name}_{i}") };
             let trained = self.train(&run, cfg, &input)?;
             tried.push(json!({"variant": label, "valid_ndcg@10": trained.best_valid, "seconds": trained.seconds,
-                              "best_epoch": trained.best_epoch, "lr_decay": cfg.lr_decay,
-                              "exclude_seen": cfg.exclude_seen}));
-            if best.as_ref().is_none_or(|(b, _)| trained.best_valid > b.best_valid) {
-                best = Some((trained, Checkpoint::new(&self.runs.join(&run))?.best_path()));
+                              "best_epoch": trained.best_epoch, "schedule": schedule_json(cfg)}));
+            if best.as_ref().is_none_or(|(b, ..)| trained.best_valid > b.best_valid) {
+                best = Some((trained, Checkpoint::new(&self.runs.join(&run))?.best_path(), cfg));
             }
         }
-        let (trained, weights) = best.ok_or_else(|| Error::Data(format!("{name}: no variant to train")))?;
+        let (trained, weights, chosen) = best.ok_or_else(|| Error::Data(format!("{name}: no variant to train")))?;
         let kept = self.model_path(name);
         std::fs::copy(&weights, &kept).map_err(|e| Error::io(&kept, e))?;
         let feats = self.features(p)?;
         let mut ranker = model_ranker(&trained.model, &trained.config, &feats, &p.data.histories);
         let tracks = track_reports(p, &p.split.test, &mut ranker)?;
         let mut train = train_json(&trained);
+        train[SCHEDULE] = schedule_json(chosen);
         if tried.len() > 1 {
             train["variants"] = json!(tried);
         }
         Ok(json!({"models": {name: {"tracks": tracks, "train": train}}}))
+    }
+
+    /// `config` with the schedule the tuned part `main` kept (its model `name`), so a model
+    /// retrained from it differs from the part's in nothing the caller does not change.
+    fn kept_schedule(&self, main: Part, name: &str, config: &TrainConfig) -> Result<TrainConfig> {
+        let path = self.part_path(main);
+        if !path.exists() {
+            return Err(Error::Input(format!("{}: missing (run the benchmark's {} part first)", path.display(), main.name())));
+        }
+        let kept = &read_json(&path)?["models"][name]["train"][SCHEDULE];
+        let stale = || Error::Input(format!("{}: no `{SCHEDULE}` for {name} (rerun the {} part)", path.display(), main.name()));
+        Ok(TrainConfig {
+            lr_decay: kept["lr_decay"].as_f64().ok_or_else(stale)?,
+            exclude_seen: kept["exclude_seen"].as_bool().ok_or_else(stale)?,
+            ..config.clone()
+        })
     }
 
     /// Popularity, Markov and ItemKNN, each fitted on the training prefixes; ItemKNN's knobs
@@ -296,6 +317,14 @@ fn report_json(r: &Report) -> Value {
     json!({"queries": r.queries, "overall": r.overall, "per_scene": r.per_scene, "target_outside": r.target_outside})
 }
 
+/// The key of the schedule a tuned model was trained with, in its part's `train` record.
+const SCHEDULE: &str = "schedule";
+
+/// What the tuned parts choose between ([`TrainConfig::schedules`]).
+fn schedule_json(cfg: &TrainConfig) -> Value {
+    json!({"lr_decay": cfg.lr_decay, "exclude_seen": cfg.exclude_seen})
+}
+
 fn train_json(t: &Trained) -> Value {
     json!({
         "seconds": t.seconds, "epochs": t.reports.len(), "best_epoch": t.best_epoch, "steps": t.steps,
@@ -352,7 +381,7 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
         if let Some(s) = result["seeds"].as_object() {
             seeds.extend(s.clone());
         }
-        for key in ["cold_start", "fine_tune"] {
+        for key in ["cold_start", "fine_tune", "fine_tune_unseen"] {
             if !result[key].is_null() {
                 extra.insert(key.into(), result[key].clone());
             }
@@ -387,6 +416,7 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
         "training_variance": variance,
         "cold_start": extra.get("cold_start"),
         "fine_tune": extra.get("fine_tune"),
+        "fine_tune_unseen": extra.get("fine_tune_unseen"),
         "train": train,
         "missing_parts": missing,
     });
@@ -401,6 +431,29 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A retraining takes the schedule the tuned part kept, not the config's; a results file
+    /// from before the part recorded it is refused, naming the part to rerun.
+    #[test]
+    fn kept_schedule_comes_from_the_part() {
+        let runs = std::env::temp_dir().join(format!("scenerec-kept-{}", std::process::id()));
+        let progress = |_: &str| -> Box<dyn Progress> { unreachable!("nothing is trained") };
+        let cfg = TrainConfig { lr_decay: 1.0, exclude_seen: true, ..TrainConfig::default() };
+        let bench = Bench { cfg: cfg.clone(), data: Path::new("unused"), runs: runs.clone(), progress: &progress };
+        let missing = bench.kept_schedule(Part::SasRec, "sasrec", &cfg).unwrap_err().to_string();
+        assert!(missing.contains("run the benchmark's sasrec part first"), "{missing}");
+
+        let chosen = TrainConfig { lr_decay: 0.5, exclude_seen: false, ..cfg.clone() };
+        let part = json!({"models": {"sasrec": {"train": {SCHEDULE: schedule_json(&chosen)}}}});
+        write_json(&bench.part_path(Part::SasRec), &part).unwrap();
+        let kept = bench.kept_schedule(Part::SasRec, "sasrec", &cfg).unwrap();
+        assert_eq!((kept.lr_decay, kept.exclude_seen, kept.seed), (0.5, false, cfg.seed));
+
+        write_json(&bench.part_path(Part::SasRec), &json!({"models": {"sasrec": {"train": {}}}})).unwrap();
+        let stale = bench.kept_schedule(Part::SasRec, "sasrec", &cfg).unwrap_err().to_string();
+        assert!(stale.contains("rerun the sasrec part"), "{stale}");
+        std::fs::remove_dir_all(&runs).unwrap();
+    }
 
     /// Each model's ranks leave the merged tracks and become scenerec's paired comparisons with
     /// the others in the same track; a track without scenerec gets none.

@@ -10,11 +10,11 @@
 
 use serde_json::{Value, json};
 
-use super::{Bench, OURS, Part, read_json, track_reports, write_json};
+use super::{Bench, OURS, Part, SCHEDULE, schedule_json, track_reports, write_json};
 use crate::eval::{Track, model_ranker};
 use crate::experiment::Prepared;
 use crate::train::TrainConfig;
-use crate::{Error, Result};
+use crate::Result;
 
 /// Seeds trained besides the main part's (so each model is measured with 1 + `EXTRA_SEEDS`).
 pub const EXTRA_SEEDS: u64 = 2;
@@ -22,13 +22,13 @@ pub const EXTRA_SEEDS: u64 = 2;
 /// Retrains the model of the part `main` (whose training config for a seed is `config`) with
 /// the extra seeds; returns each seed's test NDCG@10 per track, as the results of `part`.
 pub fn run(bench: &Bench<'_>, p: &Prepared, part: Part, main: Part, name: &str, config: &TrainConfig) -> Result<Value> {
-    let cfg = chosen_variant(bench, main, name, config)?;
+    let cfg = bench.kept_schedule(main, name, config)?;
     let known = vec![true; p.data.catalog.len()];
     let input = p.train_input(&known);
     let feats = bench.features(p)?;
     let mut runs = Vec::new();
     let results = |runs: &[Value]| {
-        json!({"seeds": {name: {"lr_decay": cfg.lr_decay, "exclude_seen": cfg.exclude_seen, "runs": runs}}})
+        json!({"seeds": {name: {SCHEDULE: schedule_json(&cfg), "runs": runs}}})
     };
     for k in 1..=EXTRA_SEEDS {
         let c = TrainConfig { seed: cfg.seed + k, ..cfg.clone() };
@@ -44,26 +44,6 @@ pub fn run(bench: &Bench<'_>, p: &Prepared, part: Part, main: Part, name: &str, 
         }
     }
     Ok(results(&runs))
-}
-
-/// `config` with the schedule the main part picked on validation (when it tried several).
-fn chosen_variant(bench: &Bench<'_>, main: Part, name: &str, config: &TrainConfig) -> Result<TrainConfig> {
-    let path = bench.part_path(main);
-    if !path.exists() {
-        return Err(Error::Input(format!("{}: missing (run the benchmark's {} part first)", path.display(), main.name())));
-    }
-    let result = read_json(&path)?;
-    let variants = result["models"][name]["train"]["variants"].as_array().cloned().unwrap_or_default();
-    let best = variants.iter().max_by(|a, b| {
-        let v = |x: &Value| x["valid_ndcg@10"].as_f64().unwrap_or(f64::NEG_INFINITY);
-        v(a).total_cmp(&v(b))
-    });
-    let mut cfg = config.clone();
-    if let Some(best) = best {
-        cfg.lr_decay = best["lr_decay"].as_f64().unwrap_or(cfg.lr_decay);
-        cfg.exclude_seen = best["exclude_seen"].as_bool().unwrap_or(cfg.exclude_seen);
-    }
-    Ok(cfg)
 }
 
 /// Per model: its test NDCG@10 per track for every seed (the main part's run first), their

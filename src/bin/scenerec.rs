@@ -185,8 +185,8 @@ enum Command {
         #[arg(long, default_value = "runs/bench")]
         runs: PathBuf,
         /// Parts to run (peers, sasrec, scenerec, no-lm, per-scene, cold-start, fine-tune,
-        /// sasrec-seeds, scenerec-seeds), comma-separated; `all` runs every part, `none` only
-        /// merges.
+        /// fine-tune-unseen, sasrec-seeds, scenerec-seeds), comma-separated; `all` runs every
+        /// part, `none` only merges.
         #[arg(long, default_value = "all")]
         parts: String,
         /// The command line to record in the results file.
