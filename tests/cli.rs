@@ -1,5 +1,5 @@
 //! The command line end to end on a real slice of ML-1M: train, resume refusal, eval, export,
-//! recommend, and clear errors for bad input.
+//! recommend, benchmark parts, and clear errors for bad input.
 
 mod common;
 
@@ -131,5 +131,48 @@ fn train_eval_export_recommend() {
     std::fs::write(&typo, r#"{"epocs": 3}"#).unwrap();
     let out = scenerec(&["train", "--data", d, "--config", typo.to_str().unwrap(), "--out", root.join("r2").to_str().unwrap()]);
     assert!(!out.status.success() && text(&out).contains("unknown field `epocs`"), "{}", text(&out));
+    std::fs::remove_dir_all(&root).ok();
+}
+
+/// The fine-tuning parts of the benchmark on a slice: the unseen-users part refuses to run
+/// before the scenerec part, then measures the same users as the fine-tune part with a model
+/// trained on the others.
+#[test]
+fn bench_fine_tuning_parts() {
+    let root = std::env::temp_dir().join(format!("scenerec-cli-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let data = small_dataset(&root);
+    let config = root.join("config.json");
+    std::fs::write(&config, r#"{"epochs": 1, "model": {"dim": 16, "layers": 1, "max_len": 20}}"#).unwrap();
+    let (runs, out) = (root.join("runs"), root.join("out"));
+    let bench = |parts: &str| {
+        let args = ["bench", "--data", data.to_str().unwrap(), "--config", config.to_str().unwrap(), "--runs",
+                    runs.to_str().unwrap(), "--out", out.to_str().unwrap(), "--parts", parts];
+        scenerec(&args)
+    };
+    let early = bench("fine-tune-unseen");
+    assert!(!early.status.success() && text(&early).contains("run the benchmark's scenerec part first"), "{}", text(&early));
+
+    let done = bench("scenerec,fine-tune,fine-tune-unseen");
+    assert!(done.status.success(), "{}", text(&done));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("accuracy.json")).unwrap()).unwrap();
+    let (seen, unseen) = (&json["fine_tune"], &json["fine_tune_unseen"]);
+    let users = seen["users"].as_u64().unwrap();
+    let test_users = json["tracks"]["agnostic"]["scenerec"]["queries"].as_u64().unwrap();
+    assert!(users > 0 && users <= test_users / 2, "half the users at most are held out: {users} of {test_users}");
+    assert_eq!(unseen["users"], seen["users"], "the same users");
+    assert_eq!(unseen["train"]["epochs"], 1);
+    for bucket in ["last5", "last20", "all"] {
+        for track in ["in_scene", "agnostic"] {
+            for when in ["before", "after"] {
+                let v = unseen["history"][bucket][track][when].as_f64().unwrap();
+                assert!((0.0..=1.0).contains(&v), "{bucket} {track} {when}: {v}");
+            }
+        }
+    }
+    // The unseen model is another model: it ranks the same users differently before fine-tuning.
+    assert_ne!(unseen["history"]["all"]["in_scene"]["before"], seen["history"]["all"]["in_scene"]["before"]);
+    let md = std::fs::read_to_string(out.join("accuracy.md")).unwrap();
+    assert!(md.contains("## On-device fine-tuning of users the model never saw"), "{md}");
     std::fs::remove_dir_all(&root).ok();
 }
