@@ -27,13 +27,20 @@ fn small_dataset(root: &Path) -> PathBuf {
     dir
 }
 
-#[test]
-fn train_eval_export_recommend() {
-    let root = std::env::temp_dir().join(format!("scenerec-cli-{}", std::process::id()));
+/// A fresh working directory named for the test, with the slice and a one-epoch config of a
+/// small model in it: (directory, data, config).
+fn workspace(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let root = std::env::temp_dir().join(format!("scenerec-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let data = small_dataset(&root);
     let config = root.join("config.json");
     std::fs::write(&config, r#"{"epochs": 1, "model": {"dim": 16, "layers": 1, "max_len": 20}}"#).unwrap();
+    (root, data, config)
+}
+
+#[test]
+fn train_eval_export_recommend() {
+    let (root, data, config) = workspace("cli");
     let run = root.join("run");
     let (d, c, r) = (data.to_str().unwrap(), config.to_str().unwrap(), run.to_str().unwrap());
 
@@ -139,11 +146,7 @@ fn train_eval_export_recommend() {
 /// trained on the others.
 #[test]
 fn bench_fine_tuning_parts() {
-    let root = std::env::temp_dir().join(format!("scenerec-cli-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let data = small_dataset(&root);
-    let config = root.join("config.json");
-    std::fs::write(&config, r#"{"epochs": 1, "model": {"dim": 16, "layers": 1, "max_len": 20}}"#).unwrap();
+    let (root, data, config) = workspace("cli-bench");
     let (runs, out) = (root.join("runs"), root.join("out"));
     let bench = |parts: &str| {
         let args = ["bench", "--data", data.to_str().unwrap(), "--config", config.to_str().unwrap(), "--runs",
