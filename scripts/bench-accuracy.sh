@@ -2,7 +2,7 @@
 # The accuracy benchmark on ML-1M (see README "Accuracy"): every model and peer in three tracks,
 # cold start and on-device fine-tuning. Writes bench/results/accuracy.{json,md}.
 #
-#   scripts/bench-accuracy.sh                 every part, then the merge (about 4½ hours on 2 cores)
+#   scripts/bench-accuracy.sh                 every part, then the merge (about 5½ hours on 2 cores)
 #   scripts/bench-accuracy.sh sasrec,peers    only these parts (the others' last results are kept)
 #
 # A training interrupted mid-part resumes from its last epoch when the part runs again with the
