@@ -11,10 +11,10 @@
 # Parts: peers, sasrec, scenerec, no-lm, per-scene, cold-start, fine-tune (it needs scenerec's
 # model), fine-tune-unseen (the same users with a model pretrained without them, scenerec's
 # schedule; about 50 minutes), sasrec-seeds and scenerec-seeds (training variance: each model
-# retrained with two more seeds and the schedule its main part chose, about 1½ hours each). Each part runs in its own
-# single-threaded process (on these 2 cores two one-thread trainings side by side finish sooner
-# than one after the other with two threads each), in two lanes; each leaves its results in
-# runs/bench/parts/ and its log in runs/bench/logs/. The main model's weights are left in
+# retrained with two more seeds and the schedule its main part chose, about 1½ hours each).
+# Each part runs in its own single-threaded process (on these 2 cores two one-thread trainings
+# side by side finish sooner than one after the other with two threads each), in two lanes;
+# each leaves its results in runs/bench/parts/ and its log in runs/bench/logs/. The main model's weights are left in
 # runs/bench/scenerec.weights (copy them to models/default.weights to ship them).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use std::path::Path;
 
-use super::{Bench, OURS, Part, paired, train_json};
+use super::{Bench, OURS, Part, paired, train_json, written_by};
 use crate::backend::{BackendKind, block_on, device};
 use crate::data::protocol::{Case, Split};
 use crate::eval::Track;
@@ -37,9 +37,7 @@ const TRACKS: [Track; 2] = [Track::InScene, Track::Agnostic];
 
 pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
     let path = bench.model_path(OURS);
-    if !path.exists() {
-        return Err(Error::Input(format!("{}: missing (run the benchmark's scenerec part first)", path.display())));
-    }
+    written_by(&path, Part::SceneRec)?;
     let pretrained = recommender(bench, p, &path)?;
     Ok(json!({"fine_tune": measure(bench, p, &pretrained, &sampled_cases(bench, p))?}))
 }

@@ -202,9 +202,7 @@ impl Bench<'_> {
     /// retrained from it differs from the part's in nothing the caller does not change.
     fn kept_schedule(&self, main: Part, name: &str, config: &TrainConfig) -> Result<TrainConfig> {
         let path = self.part_path(main);
-        if !path.exists() {
-            return Err(Error::Input(format!("{}: missing (run the benchmark's {} part first)", path.display(), main.name())));
-        }
+        written_by(&path, main)?;
         let kept = &read_json(&path)?["models"][name]["train"][SCHEDULE];
         let stale = || Error::Input(format!("{}: no `{SCHEDULE}` for {name} (rerun the {} part)", path.display(), main.name()));
         Ok(TrainConfig {
@@ -315,6 +313,14 @@ fn paired_comparisons(tracks: &mut serde_json::Map<String, Value>, seed: u64) ->
 
 fn report_json(r: &Report) -> Value {
     json!({"queries": r.queries, "overall": r.overall, "per_scene": r.per_scene, "target_outside": r.target_outside})
+}
+
+/// Refuses to go on without `path`, a file the part `part` writes, naming the part to run.
+fn written_by(path: &Path, part: Part) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    Err(Error::Input(format!("{}: missing (run the benchmark's {} part first)", path.display(), part.name())))
 }
 
 /// The key of the schedule a tuned model was trained with, in its part's `train` record.
