@@ -119,8 +119,6 @@ fn variance(v: &Value) -> String {
         "---|".repeat(Track::ALL.len())
     );
     for (name, m) in models {
-        let seeds: Vec<String> =
-            m["tracks"][Track::Agnostic.key()]["seeds"].as_array().into_iter().flatten().map(|x| x.to_string()).collect();
         let cells: Vec<String> = Track::ALL
             .iter()
             .map(|t| {
@@ -128,14 +126,18 @@ fn variance(v: &Value) -> String {
                 format!("{} ± {}", num(&c["mean"]), num(&c["sd"]))
             })
             .collect();
-        s += &format!("| {name} | {} | {} |\n", seeds.join(", "), cells.join(" | "));
+        s += &format!("| {name} | {} | {} |\n", seed_list(&m["tracks"][Track::Agnostic.key()]), cells.join(" | "));
     }
     let over = &v["scenerec_over_sasrec"];
-    let seeds: Vec<String> =
-        over[Track::Agnostic.key()]["seeds"].as_array().into_iter().flatten().map(|x| x.to_string()).collect();
     let cells: Vec<String> = Track::ALL.iter().map(|t| num(&over[t.key()]["ratio"])).collect();
-    s += &format!("| scenerec ÷ SASRec (means over the seeds both have) | {} | {} |\n", seeds.join(", "), cells.join(" | "));
+    s += &format!("| scenerec ÷ SASRec (means over the seeds both have) | {} | {} |\n", seed_list(&over[Track::Agnostic.key()]), cells.join(" | "));
     s
+}
+
+/// A variance entry's `seeds`, comma-separated.
+fn seed_list(entry: &Value) -> String {
+    let seeds: Vec<String> = entry["seeds"].as_array().into_iter().flatten().map(Value::to_string).collect();
+    seeds.join(", ")
 }
 
 /// A paired comparison as `ratio [low, high]`.
