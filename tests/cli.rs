@@ -34,7 +34,7 @@ fn workspace(name: &str) -> (PathBuf, PathBuf, PathBuf) {
     let _ = std::fs::remove_dir_all(&root);
     let data = small_dataset(&root);
     let config = root.join("config.json");
-    std::fs::write(&config, r#"{"epochs": 1, "model": {"dim": 16, "layers": 1, "max_len": 20}}"#).unwrap();
+    std::fs::write(&config, r#"{"epochs": 1, "min_epoch_steps": 0, "model": {"dim": 16, "layers": 1, "max_len": 20}}"#).unwrap();
     (root, data, config)
 }
 

@@ -62,6 +62,19 @@ fn training_lowers_the_loss_and_beats_popularity() {
 }
 
 #[test]
+fn short_passes_are_chained_into_epochs_of_min_epoch_steps() {
+    let p = common::slice(100);
+    let known = vec![true; p.data.catalog.len()];
+    let dev = device(BackendKind::Flex, 1).unwrap();
+    let one_pass = TrainConfig { valid_users: 20, ..common::small_config(1, 16, 20) };
+    let pass = fit(&one_pass, &p.train_input(&known), &dev, None, &mut Silent).unwrap().reports[0].clone();
+    // One step more than a pass: the epoch takes a second, freshly shuffled pass, whole.
+    let chained = TrainConfig { min_epoch_steps: pass.steps + 1, ..one_pass };
+    let epoch = fit(&chained, &p.train_input(&known), &dev, None, &mut Silent).unwrap().reports[0].clone();
+    assert_eq!((epoch.steps, epoch.samples), (2 * pass.steps, 2 * pass.samples), "{pass:?} then {epoch:?}");
+}
+
+#[test]
 fn saved_weights_load_to_identical_scores() {
     let (p, t) = trained();
     let fp = p.data.catalog.fingerprint();

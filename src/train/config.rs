@@ -12,14 +12,19 @@ use crate::{Error, Result};
 pub struct TrainConfig {
     /// Seeds weights, dropout, shuffling and negatives.
     pub seed: u64,
-    /// Upper bound on passes over the training data.
+    /// Upper bound on epochs (passes over the training data, or more: `min_epoch_steps`).
     pub epochs: usize,
+    /// An epoch is at least this many optimizer steps: on a data set where one pass is fewer,
+    /// an epoch chains freshly shuffled passes (see [`crate::train::samples::epoch_batches`]),
+    /// so the epoch cap, patience and the learning-rate schedule mean as much training on
+    /// 900 users as on 6,000.
+    pub min_epoch_steps: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
     /// The learning rate is multiplied by this after every epoch that does not improve the
     /// validation score (reduce on plateau; 1: constant).
     pub lr_decay: f64,
-    /// Stop after this many validations without a better NDCG@10.
+    /// Stop after this many epochs (validations) without a better NDCG@10.
     pub patience: usize,
     /// Share of item ID vectors zeroed per batch, teaching the text path to stand alone.
     pub id_dropout: f32,
@@ -41,6 +46,7 @@ impl Default for TrainConfig {
         TrainConfig {
             seed: 42,
             epochs: 60,
+            min_epoch_steps: 256,
             batch_size: 128,
             learning_rate: 1e-3,
             lr_decay: 0.5,

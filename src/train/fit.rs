@@ -1,4 +1,4 @@
-//! The training loop: epochs of shuffled windows, Adam, validation NDCG@10 after every epoch,
+//! The training loop: epochs of shuffled windows (at least `min_epoch_steps` steps each), Adam, validation NDCG@10 after every epoch,
 //! the learning rate lowered after every epoch that does not improve it, early stopping on
 //! it, and a checkpoint after every epoch.
 
@@ -163,7 +163,7 @@ pub fn fit(
         let epoch = state.epochs_done + 1;
         let t0 = Instant::now();
         train_device.seed(cfg.seed.wrapping_add(epoch as u64));
-        let batches = epoch_batches(&all_windows, cfg.batch_size, &mut state.rng);
+        let batches = epoch_batches(&all_windows, cfg.batch_size, cfg.min_epoch_steps, &mut state.rng);
         progress.epoch_start(epoch, batches.len());
         let (mut sums, mut samples) = ([0.0f64; 3], 0usize);
         for batch in &batches {

@@ -40,10 +40,17 @@ pub fn slice(users: usize) -> Prepared {
     Prepared::load(&prepared_dir(), &Filter::default()).expect("prepared ML-1M loads").first_users(users)
 }
 
-/// A small, fast training config for tests: `epochs` epochs (no early stop) of a one-layer
-/// model of width `dim` over windows of `max_len`.
+/// A small, fast training config for tests: `epochs` one-pass epochs (no early stop) of a
+/// one-layer model of width `dim` over windows of `max_len`.
 pub fn small_config(epochs: usize, dim: usize, max_len: usize) -> scenerec::train::TrainConfig {
-    let mut c = scenerec::train::TrainConfig { epochs, patience: epochs, batch_size: 64, rerank: 20, ..Default::default() };
+    let mut c = scenerec::train::TrainConfig {
+        epochs,
+        patience: epochs,
+        min_epoch_steps: 0,
+        batch_size: 64,
+        rerank: 20,
+        ..Default::default()
+    };
     c.model.dim = dim;
     c.model.layers = 1;
     c.model.max_len = max_len;
