@@ -4,6 +4,8 @@
 #
 #   scripts/bench-accuracy.sh                 every part, then the merge (about 5½ hours on 2 cores)
 #   scripts/bench-accuracy.sh sasrec,peers    only these parts (the others' last results are kept)
+#   DATASET=ml-100k scripts/bench-accuracy.sh the same on MovieLens-100k (about 40 minutes):
+#                                             bench/results/ml-100k/, runs/bench-ml-100k/
 #
 # A training interrupted mid-part resumes from its last epoch when the part runs again with the
 # same config (delete runs/bench/ to start afresh).
@@ -21,14 +23,19 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/prepare-data.sh
 export RAYON_NUM_THREADS=1
-mkdir -p runs/bench/logs
+dataset="${DATASET:-ml-1m}"
+if [ "$dataset" = ml-1m ]; then runs=runs/bench out=bench/results; else runs="runs/bench-$dataset" out="bench/results/$dataset"; fi
+[ -s "data/$dataset/embeddings.bin" ] || { echo "no prepared data/$dataset (ml-1m or ml-100k)" >&2; exit 1; }
+command="scripts/bench-accuracy.sh"
+[ "$dataset" = ml-1m ] || command="DATASET=$dataset $command"
+mkdir -p "$runs/logs"
 wanted=",${1:-peers,sasrec,scenerec,no-lm,per-scene,cold-start,fine-tune,fine-tune-unseen,sasrec-seeds,scenerec-seeds},"
 part() {
   [[ "$wanted" == *",$1,"* ]] || return 0
-  echo "$(date +%T) part $1 (log: runs/bench/logs/$1.log)"
-  "$SCENEREC_BIN" bench --data data/ml-1m --config configs/default.json --out bench/results \
-    --runs runs/bench --parts "$1" --command "scripts/bench-accuracy.sh" > "runs/bench/logs/$1.log" 2>&1 \
-    || { echo "part $1 failed: see runs/bench/logs/$1.log" >&2; return 1; }
+  echo "$(date +%T) part $1 (log: $runs/logs/$1.log)"
+  "$SCENEREC_BIN" bench --data "data/$dataset" --config configs/default.json --out "$out" \
+    --runs "$runs" --parts "$1" --command "$command" > "$runs/logs/$1.log" 2>&1 \
+    || { echo "part $1 failed: see $runs/logs/$1.log" >&2; return 1; }
 }
 # Two lanes of about equal length; fine-tuning waits for the scenerec part's model. Lane b
 # reaches fine-tune-unseen after about 4 hours, lane a finishes the scenerec part (whose kept
@@ -39,6 +46,6 @@ status=0
 wait "$lane_a" || status=1
 wait "$lane_b" || status=1
 part fine-tune || status=1
-"$SCENEREC_BIN" bench --data data/ml-1m --config configs/default.json --out bench/results \
-  --runs runs/bench --parts none --command "scripts/bench-accuracy.sh"
+"$SCENEREC_BIN" bench --data "data/$dataset" --config configs/default.json --out "$out" \
+  --runs "$runs" --parts none --command "$command"
 exit "$status"
