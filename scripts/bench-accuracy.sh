@@ -4,7 +4,7 @@
 #
 #   scripts/bench-accuracy.sh                 every part, then the merge (about 5½ hours on 2 cores)
 #   scripts/bench-accuracy.sh sasrec,peers    only these parts (the others' last results are kept)
-#   DATASET=ml-100k scripts/bench-accuracy.sh the same on MovieLens-100k (about 40 minutes):
+#   DATASET=ml-100k scripts/bench-accuracy.sh the same on MovieLens-100k (about 1½ hours):
 #                                             bench/results/ml-100k/, runs/bench-ml-100k/
 #
 # A training interrupted mid-part resumes from its last epoch when the part runs again with the
