@@ -29,13 +29,16 @@ if [ "$dataset" = ml-1m ]; then runs=runs/bench out=bench/results; else runs="ru
 command="scripts/bench-accuracy.sh"
 [ "$dataset" = ml-1m ] || command="DATASET=$dataset $command"
 mkdir -p "$runs/logs"
+# The benchmark CLI on this data set; the argument names the parts (none: merge only).
+bench() {
+  "$SCENEREC_BIN" bench --data "data/$dataset" --config configs/default.json --out "$out" \
+    --runs "$runs" --command "$command" --parts "$1"
+}
 wanted=",${1:-peers,sasrec,scenerec,no-lm,per-scene,cold-start,fine-tune,fine-tune-unseen,sasrec-seeds,scenerec-seeds},"
 part() {
   [[ "$wanted" == *",$1,"* ]] || return 0
   echo "$(date +%T) part $1 (log: $runs/logs/$1.log)"
-  "$SCENEREC_BIN" bench --data "data/$dataset" --config configs/default.json --out "$out" \
-    --runs "$runs" --parts "$1" --command "$command" > "$runs/logs/$1.log" 2>&1 \
-    || { echo "part $1 failed: see $runs/logs/$1.log" >&2; return 1; }
+  bench "$1" > "$runs/logs/$1.log" 2>&1 || { echo "part $1 failed: see $runs/logs/$1.log" >&2; return 1; }
 }
 # Two lanes of about equal length; fine-tuning waits for the scenerec part's model. Lane b
 # reaches fine-tune-unseen after about 4 hours, lane a finishes the scenerec part (whose kept
@@ -46,6 +49,5 @@ status=0
 wait "$lane_a" || status=1
 wait "$lane_b" || status=1
 part fine-tune || status=1
-"$SCENEREC_BIN" bench --data "data/$dataset" --config configs/default.json --out "$out" \
-  --runs "$runs" --parts none --command "$command"
+bench none
 exit "$status"

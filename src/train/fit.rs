@@ -1,6 +1,6 @@
-//! The training loop: epochs of shuffled windows (at least `min_epoch_steps` steps each), Adam, validation NDCG@10 after every epoch,
-//! the learning rate lowered after every epoch that does not improve it, early stopping on
-//! it, and a checkpoint after every epoch.
+//! The training loop: epochs of shuffled windows (at least `min_epoch_steps` steps each), Adam,
+//! validation NDCG@10 after every epoch, the learning rate lowered after every epoch that does
+//! not improve it, early stopping on it, and a checkpoint after every epoch.
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
