@@ -7,6 +7,9 @@
 #   DATASET=ml-100k scripts/bench-accuracy.sh the same on MovieLens-100k (about 1½ hours):
 #                                             bench/results/ml-100k/, runs/bench-ml-100k/
 #
+#   JOBS=2 scripts/bench-accuracy.sh per-scene  the per-scene part's six scene models trained
+#                                             two processes at a time (for a part run alone)
+#
 # A training interrupted mid-part resumes from its last epoch when the part runs again with the
 # same config (delete runs/bench/ to start afresh).
 #
@@ -29,15 +32,29 @@ if [ "$dataset" = ml-1m ]; then runs=runs/bench out=bench/results; else runs="ru
 command="scripts/bench-accuracy.sh"
 [ "$dataset" = ml-1m ] || command="DATASET=$dataset $command"
 mkdir -p "$runs/logs"
-# The benchmark CLI on this data set; the argument names the parts (none: merge only).
+jobs="${JOBS:-1}"
+# The benchmark CLI on this data set; the first argument names the parts (none: merge only),
+# the rest are passed on.
 bench() {
   "$SCENEREC_BIN" bench --data "data/$dataset" --config configs/default.json --out "$out" \
-    --runs "$runs" --command "$command" --parts "$1"
+    --runs "$runs" --command "$command" --parts "$@"
+}
+# The per-scene part's scene models in $jobs processes side by side (the part then finds them
+# trained).
+scene_shards() {
+  local i pids=()
+  for ((i = 0; i < jobs; i++)); do
+    bench per-scene --scene-shard "$i/$jobs" > "$runs/logs/per-scene-shard-$i.log" 2>&1 & pids+=($!)
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || { echo "per-scene shard $i failed: see $runs/logs/per-scene-shard-$i.log" >&2; return 1; }
+  done
 }
 wanted=",${1:-peers,sasrec,scenerec,no-lm,per-scene,cold-start,fine-tune,fine-tune-unseen,sasrec-seeds,scenerec-seeds},"
 part() {
   [[ "$wanted" == *",$1,"* ]] || return 0
   echo "$(date +%T) part $1 (log: $runs/logs/$1.log)"
+  if [ "$1" = per-scene ] && [ "$jobs" -gt 1 ]; then scene_shards || return 1; fi
   bench "$1" > "$runs/logs/$1.log" 2>&1 || { echo "part $1 failed: see $runs/logs/$1.log" >&2; return 1; }
 }
 # Two lanes of about equal length; fine-tuning waits for the scenerec part's model. Lane b

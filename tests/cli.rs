@@ -179,3 +179,60 @@ fn bench_fine_tuning_parts() {
     assert!(md.contains("## On-device fine-tuning of users the model never saw"), "{md}");
     std::fs::remove_dir_all(&root).ok();
 }
+
+/// The per-scene part's scene models trained in shards (as `JOBS=2 scripts/bench-accuracy.sh
+/// per-scene` runs them side by side), then measured by the part without retraining; and a
+/// merge on a machine without the parts' results (a fresh clone) keeping the committed figures.
+#[test]
+fn bench_scene_shards_and_carried_parts() {
+    let (root, data, config) = workspace("cli-shards");
+    let (runs, out) = (root.join("runs"), root.join("out"));
+    let bench = |parts: &str, extra: &[&str]| {
+        let mut args = vec!["bench", "--data", data.to_str().unwrap(), "--config", config.to_str().unwrap(), "--runs",
+                            runs.to_str().unwrap(), "--out", out.to_str().unwrap(), "--parts", parts];
+        args.extend_from_slice(extra);
+        scenerec(&args)
+    };
+    let scene_runs = || std::fs::read_dir(&runs).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("scenerec_scene_")).count();
+    for (parts, shard, error) in [("per-scene", "2/2", "want I/N with I < N"), ("per-scene", "one", "want I/N"), ("scenerec", "0/2", "--parts per-scene")] {
+        let bad = bench(parts, &["--scene-shard", shard]);
+        assert!(!bad.status.success() && text(&bad).contains(error), "{shard}: {}", text(&bad));
+    }
+
+    let first = bench("per-scene", &["--scene-shard", "0/2"]);
+    assert!(first.status.success(), "{}", text(&first));
+    let half = scene_runs();
+    assert!(!runs.join("parts").join("per-scene.json").exists() && !out.exists(), "a shard only trains");
+    let second = bench("per-scene", &["--scene-shard", "1/2"]);
+    assert!(second.status.success(), "{}", text(&second));
+    let scenes = scene_runs();
+    assert!(half > 0 && scenes > half && scenes <= 2 * half, "shard 0 trains every other scene: {half} of {scenes}");
+
+    let part = bench("per-scene", &[]);
+    assert!(part.status.success(), "{}", text(&part));
+    assert_eq!(text(&part).matches("== resuming scenerec_scene_").count(), scenes, "{}", text(&part));
+    assert!(!text(&part).contains("== training"), "the shards' models are not retrained: {}", text(&part));
+    let read = || -> serde_json::Value { serde_json::from_slice(&std::fs::read(out.join("accuracy.json")).unwrap()).unwrap() };
+    let measured = read();
+    assert!(measured["tracks"]["in_scene"]["scenerec_per_scene"]["overall"]["ndcg@10"].is_number());
+    assert_eq!(measured["carried_parts"], serde_json::json!([]));
+
+    // A fresh clone has the results file but not the parts: the merge keeps the part's figures.
+    std::fs::remove_dir_all(runs.join("parts")).unwrap();
+    let merged = bench("none", &[]);
+    assert!(merged.status.success(), "{}", text(&merged));
+    let carried = read();
+    assert_eq!(carried["carried_parts"], serde_json::json!(["per-scene"]));
+    for track in ["agnostic", "in_scene", "last_scene"] {
+        assert_eq!(carried["tracks"][track]["scenerec_per_scene"], measured["tracks"][track]["scenerec_per_scene"], "{track}");
+    }
+    assert_eq!(carried["train"]["scenerec_per_scene"], measured["train"]["scenerec_per_scene"]);
+    assert!(std::fs::read_to_string(out.join("accuracy.md")).unwrap().contains("carried from the previous results file"));
+
+    // Another config's results are not carried into this one's.
+    std::fs::write(&config, r#"{"epochs": 2, "min_epoch_steps": 0, "model": {"dim": 16, "layers": 1, "max_len": 20}}"#).unwrap();
+    assert!(bench("none", &[]).status.success());
+    assert_eq!(read()["carried_parts"], serde_json::json!([]));
+    assert!(read()["tracks"]["in_scene"]["scenerec_per_scene"].is_null());
+    std::fs::remove_dir_all(&root).ok();
+}

@@ -107,6 +107,13 @@ pub fn render(r: &Value) -> String {
         let names: Vec<&str> = missing.iter().filter_map(Value::as_str).collect();
         s += &format!("\nParts not run yet: {}.\n", names.join(", "));
     }
+    if let Some(carried) = r["carried_parts"].as_array().filter(|m| !m.is_empty()) {
+        let names: Vec<&str> = carried.iter().filter_map(Value::as_str).collect();
+        s += &format!(
+            "\nParts carried from the previous results file (not rerun by the merge that wrote this one): {}.\n",
+            names.join(", ")
+        );
+    }
     s
 }
 

@@ -86,6 +86,47 @@ impl Part {
         }
     }
 
+    /// The models whose figures the part produces.
+    fn models(self) -> &'static [&'static str] {
+        match self {
+            Part::Peers => &["popularity", "markov", "itemknn"],
+            Part::SasRec => &["sasrec"],
+            Part::SceneRec => &[OURS],
+            Part::NoLm => &["scenerec_no_lm"],
+            Part::PerScene => &["scenerec_per_scene"],
+            _ => &[],
+        }
+    }
+
+    /// The part's results as a merged results file recorded them (without the per-query ranks),
+    /// or `None` when it holds none of them: a merge on a machine without the part's own
+    /// results (a fresh clone) keeps the figures committed before.
+    fn results_in(self, merged: &Value) -> Option<Value> {
+        let extra = |key: &str| Some(merged[key].clone()).filter(|v| !v.is_null()).map(|v| json!({key: v}));
+        let seeds = |name: &str| {
+            let runs = &merged["training_variance"]["models"][name]["extra_runs"];
+            (!runs.is_null()).then(|| json!({"seeds": {name: {"runs": runs}}}))
+        };
+        match self {
+            Part::ColdStart => extra("cold_start"),
+            Part::FineTune => extra("fine_tune"),
+            Part::FineTuneUnseen => extra("fine_tune_unseen"),
+            Part::SasRecSeeds => seeds("sasrec"),
+            Part::SceneRecSeeds => seeds(OURS),
+            _ => {
+                let mut models = serde_json::Map::new();
+                for &name in self.models() {
+                    let tracks: Option<serde_json::Map<String, Value>> = Track::ALL
+                        .iter()
+                        .map(|t| Some((t.key().to_string(), Some(merged["tracks"][t.key()][name].clone()).filter(|v| !v.is_null())?)))
+                        .collect();
+                    models.insert(name.into(), json!({"tracks": tracks?, "train": merged["train"][name]}));
+                }
+                Some(json!({"models": models}))
+            }
+        }
+    }
+
     pub fn parse(name: &str) -> Result<Self> {
         Part::ALL.into_iter().find(|p| p.name() == name).ok_or_else(|| {
             let names: Vec<&str> = Part::ALL.iter().map(|p| p.name()).collect();
@@ -135,6 +176,13 @@ impl Bench<'_> {
         write_json(&path, &result)?;
         eprintln!("wrote {}", path.display());
         Ok(())
+    }
+
+    /// Trains the per-scene part's scene models of shard `index` of `count` and stops, writing
+    /// no results: shards run side by side in separate processes, then the part measures them.
+    pub fn train_scene_shard(&self, index: usize, count: usize) -> Result<()> {
+        eprintln!("== benchmark part per-scene, scene models of shard {index}/{count}");
+        per_scene::train_shard(self, &Prepared::load(self.data, &self.cfg.filter)?, index, count)
     }
 
     /// Trains `name` in `<runs>/<name>` with early stopping on validation. A run of the same
@@ -311,6 +359,30 @@ fn paired_comparisons(tracks: &mut serde_json::Map<String, Value>, seed: u64) ->
     Value::Object(out)
 }
 
+/// Keeps the previous results' paired comparisons that this merge could not recompute (the
+/// ranks are not in a merged file) and that still hold: both scenerec's part and the other
+/// model's were carried unchanged. A comparison with a rerun model is left out rather than kept
+/// stale.
+fn carry_paired(paired: &mut Value, previous: &Value, carried: &[Part]) {
+    let carried_model = |name: &str| carried.iter().any(|p| p.models().contains(&name));
+    if !carried_model(OURS) {
+        return;
+    }
+    let Some(tracks) = previous["paired"].as_object() else { return };
+    for (track, models) in tracks {
+        for (name, comparison) in models.as_object().into_iter().flatten() {
+            if carried_model(name) && paired[track][name].is_null() {
+                paired[track][name] = comparison.clone();
+            }
+        }
+    }
+}
+
+/// The data set's name: its directory's.
+fn dataset_name(data: &Path) -> Option<String> {
+    data.file_name().map(|n| n.to_string_lossy().to_string())
+}
+
 fn report_json(r: &Report) -> Value {
     json!({"queries": r.queries, "overall": r.overall, "per_scene": r.per_scene, "target_outside": r.target_outside})
 }
@@ -363,13 +435,25 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
     let mut extra = serde_json::Map::new();
     let mut seeds = serde_json::Map::new();
     let mut missing = Vec::new();
+    let mut carried = Vec::new();
+    // The results file this merge replaces, if it is of the same data set and config: parts not
+    // run on this machine keep their figures from it.
+    let previous = Some(out.join("accuracy.json"))
+        .filter(|path| path.exists())
+        .map(|path| read_json(&path))
+        .transpose()?
+        .filter(|prev| prev["dataset"] == json!(dataset_name(bench.data)) && prev["config"] == json!(bench.cfg));
     for part in Part::ALL {
         let path = bench.part_path(part);
-        if !path.exists() {
+        let result = if path.exists() {
+            read_json(&path)?
+        } else if let Some(result) = previous.as_ref().and_then(|prev| part.results_in(prev)) {
+            carried.push(part);
+            result
+        } else {
             missing.push(part.name());
             continue;
-        }
-        let result = read_json(&path)?;
+        };
         if let Some(models) = result["models"].as_object() {
             for (name, m) in models {
                 for track in Track::ALL {
@@ -398,10 +482,13 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
         let outside = last.as_object().and_then(|m| m.values().find_map(|r| r["target_outside"].as_f64()));
         last["target_outside_scene"] = json!(outside);
     }
-    let paired = paired_comparisons(&mut tracks, bench.cfg.seed);
+    let mut paired = paired_comparisons(&mut tracks, bench.cfg.seed);
+    if let Some(prev) = &previous {
+        carry_paired(&mut paired, prev, &carried);
+    }
     let variance = (!seeds.is_empty()).then(|| seeds::summary(&seeds, &tracks, bench.cfg.seed));
     let result = json!({
-        "dataset": bench.data.file_name().map(|n| n.to_string_lossy().to_string()),
+        "dataset": dataset_name(bench.data),
         "command": command,
         "protocol": {
             "positives": match bench.cfg.filter.min_rating {
@@ -425,6 +512,7 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
         "fine_tune_unseen": extra.get("fine_tune_unseen"),
         "train": train,
         "missing_parts": missing,
+        "carried_parts": carried.iter().map(|p| p.name()).collect::<Vec<_>>(),
     });
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     write_json(&out.join("accuracy.json"), &result)?;
@@ -479,5 +567,22 @@ mod tests {
         assert_eq!(markov["queries"], 4);
         assert!(paired["in_scene"].is_null(), "{paired}");
         assert!(!serde_json::to_string(&tracks).unwrap().contains("ranks"), "{tracks:?}");
+    }
+    /// A merge without scenerec's ranks keeps the previous paired comparisons of models whose
+    /// parts it carried, and leaves out those of a rerun model rather than keep them stale.
+    #[test]
+    fn carried_paired_comparisons_are_those_still_true() {
+        let previous = json!({"paired": {"agnostic": {"sasrec": {"ratio": 0.97}, "scenerec_per_scene": {"ratio": 1.9}}}});
+        let mut paired = json!({});
+        carry_paired(&mut paired, &previous, &[Part::SasRec, Part::SceneRec]);
+        assert_eq!(paired, json!({"agnostic": {"sasrec": {"ratio": 0.97}}}));
+
+        let mut recomputed = json!({"agnostic": {"sasrec": {"ratio": 1.01}}});
+        carry_paired(&mut recomputed, &previous, &[Part::SasRec, Part::SceneRec, Part::PerScene]);
+        assert_eq!(recomputed, json!({"agnostic": {"sasrec": {"ratio": 1.01}, "scenerec_per_scene": {"ratio": 1.9}}}));
+
+        let mut without_ours = json!({});
+        carry_paired(&mut without_ours, &previous, &[Part::SasRec, Part::PerScene]);
+        assert_eq!(without_ours, json!({}), "scenerec rerun: every old comparison is stale");
     }
 }

@@ -21,38 +21,17 @@ use crate::experiment::Prepared;
 use crate::metrics::LIST_K;
 use crate::rank::Ranking;
 use crate::train::{TrainInput, Trained};
-use crate::Result;
+use crate::{Error, Result};
 
 pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
     let histories = &p.data.histories;
     let catalog = &p.data.catalog;
     let n_scenes = catalog.scenes.len();
-    let known = vec![true; catalog.len()];
     let mut models: Vec<Trained> = Vec::new();
     let mut per_scene_histories: Vec<Vec<Vec<Event>>> = Vec::new();
     let mut train = serde_json::Map::new();
     for s in 0..n_scenes as u16 {
-        let hs = scene_histories(histories, s);
-        let train_len: Vec<usize> = p.split.train_len.iter().enumerate().map(|(u, &n)| in_scene(histories, u, n, s)).collect();
-        let valid: Vec<Case> = p
-            .split
-            .valid
-            .iter()
-            .filter(|c| c.target.scene == s)
-            .map(|c| Case { history_len: in_scene(histories, c.user, c.history_len, s), ..*c })
-            .filter(|c| c.history_len > 0)
-            .collect();
-        let input = TrainInput {
-            catalog,
-            lm: &p.lm,
-            known: &known,
-            histories: &hs,
-            train_len: &train_len,
-            valid: &valid,
-            valid_tracks: &[Track::InScene],
-        };
-        let name = format!("scenerec_scene_{}", catalog.scenes[s as usize]);
-        let trained = bench.train(&name, &bench.cfg, &input)?;
+        let (trained, hs) = train_scene(bench, p, s)?;
         train.insert(catalog.scenes[s as usize].clone(), train_json(&trained));
         models.push(trained);
         per_scene_histories.push(hs);
@@ -110,6 +89,49 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
         "seconds": models.iter().map(|m| m.seconds).sum::<f64>(), "steps": steps, "per_scene": train,
         "combination": "agnostic: in-scene softmaxes of the scene models mixed by the share of the user's history in each scene",
     }}}}))
+}
+
+/// Trains (or resumes, or finds trained) the scene models of shard `index` of `count`: scenes
+/// `index`, `index + count`, … . Each shard in its own process trains its models side by side
+/// with the others (burn's CPU backend has one random generator per process, so threads would
+/// share it and no run would be reproducible); the part, run afterwards, finds them trained.
+pub fn train_shard(bench: &Bench<'_>, p: &Prepared, index: usize, count: usize) -> Result<()> {
+    if count == 0 || index >= count {
+        return Err(Error::Input(format!("scene shard {index}/{count}: want I/N with I < N")));
+    }
+    for s in (index..p.data.catalog.scenes.len()).step_by(count) {
+        train_scene(bench, p, s as u16)?;
+    }
+    Ok(())
+}
+
+/// Scene `s`'s model, trained on the users' events in that scene and early-stopped on its
+/// validation queries (those whose target is in the scene), with those histories.
+fn train_scene(bench: &Bench<'_>, p: &Prepared, s: u16) -> Result<(Trained, Vec<Vec<Event>>)> {
+    let histories = &p.data.histories;
+    let catalog = &p.data.catalog;
+    let known = vec![true; catalog.len()];
+    let hs = scene_histories(histories, s);
+    let train_len: Vec<usize> = p.split.train_len.iter().enumerate().map(|(u, &n)| in_scene(histories, u, n, s)).collect();
+    let valid: Vec<Case> = p
+        .split
+        .valid
+        .iter()
+        .filter(|c| c.target.scene == s)
+        .map(|c| Case { history_len: in_scene(histories, c.user, c.history_len, s), ..*c })
+        .filter(|c| c.history_len > 0)
+        .collect();
+    let input = TrainInput {
+        catalog,
+        lm: &p.lm,
+        known: &known,
+        histories: &hs,
+        train_len: &train_len,
+        valid: &valid,
+        valid_tracks: &[Track::InScene],
+    };
+    let trained = bench.train(&format!("scenerec_scene_{}", catalog.scenes[s as usize]), &bench.cfg, &input)?;
+    Ok((trained, hs))
 }
 
 /// How many of `user`'s first `len` events are in scene `s`.

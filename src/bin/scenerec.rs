@@ -192,6 +192,11 @@ enum Command {
         /// The command line to record in the results file.
         #[arg(long, default_value = "scripts/bench-accuracy.sh")]
         command: String,
+        /// With `--parts per-scene`: only train scene models `I`, `I+N`, … of that part (no
+        /// results, no merge), so N processes train them side by side; the part run after
+        /// them finds the models trained and measures them.
+        #[arg(long, value_name = "I/N")]
+        scene_shard: Option<String>,
     },
 }
 
@@ -218,8 +223,8 @@ fn main() -> ExitCode {
         Command::Fuzz { target, inputs, seed, data, json, write } => {
             commands::fuzz(&target, inputs, seed, &data, json.as_deref(), write.as_deref())
         }
-        Command::Bench { set, out, runs, parts, command } => {
-            commands::bench(&set.data, set.config.as_deref(), &out, &runs, &parts, &command)
+        Command::Bench { set, out, runs, parts, command, scene_shard } => {
+            commands::bench(&set.data, set.config.as_deref(), &out, &runs, &parts, &command, scene_shard.as_deref())
         }
     };
     match result {

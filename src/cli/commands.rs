@@ -466,8 +466,17 @@ pub fn synth(items: usize, seed: u64, encoding: &str, out: &Path) -> Result<()> 
 }
 
 /// `bench`: runs the named benchmark parts (see [`crate::bench`]), then merges every part's
-/// results into `out`.
-pub fn bench(data: &Path, config: Option<&Path>, out: &Path, runs: &Path, parts: &str, command: &str) -> Result<()> {
+/// results into `out`; with `scene_shard` (`I/N`) it only trains that shard of the per-scene
+/// part's scene models.
+pub fn bench(
+    data: &Path,
+    config: Option<&Path>,
+    out: &Path,
+    runs: &Path,
+    parts: &str,
+    command: &str,
+    scene_shard: Option<&str>,
+) -> Result<()> {
     use crate::bench::{Bench, Part, merge};
     let parts: Vec<Part> = match parts {
         "all" => Part::ALL.to_vec(),
@@ -476,6 +485,14 @@ pub fn bench(data: &Path, config: Option<&Path>, out: &Path, runs: &Path, parts:
     };
     let progress = |_: &str| -> Box<dyn crate::train::Progress> { Box::new(TrainBars::default()) };
     let bench = Bench { cfg: load_config(config)?, data, runs: runs.to_path_buf(), progress: &progress };
+    if let Some(shard) = scene_shard {
+        if parts != [Part::PerScene] {
+            return Err(Error::Input("--scene-shard belongs to the per-scene part: pass --parts per-scene".into()));
+        }
+        let bad = || Error::Input(format!("--scene-shard `{shard}`: want I/N, e.g. 0/2"));
+        let (index, count) = shard.split_once('/').ok_or_else(bad)?;
+        return bench.train_scene_shard(index.trim().parse().map_err(|_| bad())?, count.trim().parse().map_err(|_| bad())?);
+    }
     for part in parts {
         bench.run(part)?;
     }
