@@ -110,7 +110,7 @@ pub fn render(r: &Value) -> String {
     if let Some(carried) = r["carried_parts"].as_array().filter(|m| !m.is_empty()) {
         let names: Vec<&str> = carried.iter().filter_map(Value::as_str).collect();
         s += &format!(
-            "\nParts carried from the previous results file (not rerun by the merge that wrote this one): {}.\n",
+            "\nParts carried from the previous results file (their own results were not on the machine that merged this one, so a rerun model's paired interval against a carried scenerec is missing): {}.\n",
             names.join(", ")
         );
     }
