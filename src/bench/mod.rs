@@ -181,6 +181,9 @@ impl Bench<'_> {
     /// Trains the per-scene part's scene models of shard `index` of `count` and stops, writing
     /// no results: shards run side by side in separate processes, then the part measures them.
     pub fn train_scene_shard(&self, index: usize, count: usize) -> Result<()> {
+        if count == 0 || index >= count {
+            return Err(Error::Input(format!("scene shard {index}/{count}: want I/N with I < N")));
+        }
         eprintln!("== benchmark part per-scene, scene models of shard {index}/{count}");
         per_scene::train_shard(self, &Prepared::load(self.data, &self.cfg.filter)?, index, count)
     }
@@ -568,6 +571,7 @@ mod tests {
         assert!(paired["in_scene"].is_null(), "{paired}");
         assert!(!serde_json::to_string(&tracks).unwrap().contains("ranks"), "{tracks:?}");
     }
+
     /// A merge without scenerec's ranks keeps the previous paired comparisons of models whose
     /// parts it carried, and leaves out those of a rerun model rather than keep them stale.
     #[test]
