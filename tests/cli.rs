@@ -182,7 +182,8 @@ fn bench_fine_tuning_parts() {
 
 /// The per-scene part's scene models trained in shards (as `JOBS=2 scripts/bench-accuracy.sh
 /// per-scene` runs them side by side), then measured by the part without retraining; and a
-/// merge on a machine without the parts' results (a fresh clone) keeping the committed figures.
+/// merge on a machine without the parts' results (a fresh clone) keeping the committed figures
+/// and recomputing the paired comparisons from the committed ranks.
 #[test]
 fn bench_scene_shards_and_carried_parts() {
     let (root, data, config) = workspace("cli-shards");
@@ -212,22 +213,38 @@ fn bench_scene_shards_and_carried_parts() {
     assert!(part.status.success(), "{}", text(&part));
     assert_eq!(text(&part).matches("== resuming scenerec_scene_").count(), scenes, "{}", text(&part));
     assert!(!text(&part).contains("== training"), "the shards' models are not retrained: {}", text(&part));
+    assert!(bench("scenerec", &[]).status.success());
     let read = || -> serde_json::Value { serde_json::from_slice(&std::fs::read(out.join("accuracy.json")).unwrap()).unwrap() };
     let measured = read();
     assert!(measured["tracks"]["in_scene"]["scenerec_per_scene"]["overall"]["ndcg@10"].is_number());
     assert_eq!(measured["carried_parts"], serde_json::json!([]));
+    let per_scene_paired = &measured["paired"]["in_scene"]["scenerec_per_scene"];
+    assert!(per_scene_paired["ratio"].is_number(), "{}", measured["paired"]);
 
-    // A fresh clone has the results file but not the parts: the merge keeps the part's figures.
+    // A fresh clone has the results file and the kept ranks but not the parts: the merge keeps
+    // the parts' figures, and their paired comparisons come from the kept ranks.
     std::fs::remove_dir_all(runs.join("parts")).unwrap();
     let merged = bench("none", &[]);
     assert!(merged.status.success(), "{}", text(&merged));
     let carried = read();
-    assert_eq!(carried["carried_parts"], serde_json::json!(["per-scene"]));
+    assert_eq!(carried["carried_parts"], serde_json::json!(["scenerec", "per-scene"]));
     for track in ["agnostic", "in_scene", "last_scene"] {
         assert_eq!(carried["tracks"][track]["scenerec_per_scene"], measured["tracks"][track]["scenerec_per_scene"], "{track}");
+        assert_eq!(carried["paired"][track], measured["paired"][track], "{track}");
     }
     assert_eq!(carried["train"]["scenerec_per_scene"], measured["train"]["scenerec_per_scene"]);
     assert!(std::fs::read_to_string(out.join("accuracy.md")).unwrap().contains("carried from the previous results file"));
+    // scenerec's part measured again (its finished run resumed) against the carried per-scene
+    // part: only the kept ranks can give that comparison.
+    let again = bench("scenerec", &[]);
+    assert!(again.status.success() && !text(&again).contains("== training"), "{}", text(&again));
+    assert_eq!(read()["carried_parts"], serde_json::json!(["per-scene"]));
+    assert_eq!(read()["paired"], measured["paired"]);
+    // Without the kept ranks, the comparisons of two carried parts are kept from the results file.
+    std::fs::remove_dir_all(runs.join("parts")).unwrap();
+    std::fs::remove_file(out.join("accuracy-ranks.json")).unwrap();
+    assert!(bench("none", &[]).status.success());
+    assert_eq!(read()["paired"], measured["paired"]);
 
     // Another config's results are not carried into this one's.
     std::fs::write(&config, r#"{"epochs": 2, "min_epoch_steps": 0, "model": {"dim": 16, "layers": 1, "max_len": 20}}"#).unwrap();

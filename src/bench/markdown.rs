@@ -110,7 +110,7 @@ pub fn render(r: &Value) -> String {
     if let Some(carried) = r["carried_parts"].as_array().filter(|m| !m.is_empty()) {
         let names: Vec<&str> = carried.iter().filter_map(Value::as_str).collect();
         s += &format!(
-            "\nParts carried from the previous results file (their own results were not on the machine that merged this one, so a rerun model's paired interval against a carried scenerec is missing): {}.\n",
+            "\nParts carried from the previous results file (their own results were not on the machine that merged this one, so their paired intervals come from the per-query ranks kept in accuracy-ranks.json, and are missing where it has none): {}.\n",
             names.join(", ")
         );
     }

@@ -5,13 +5,15 @@
 //!
 //! The benchmark is cut into parts ([`Part`]), each runnable alone (in its own process, so each
 //! part's peak memory is its own); a part writes `<runs>/parts/<part>.json`, and
-//! [`merge`] assembles the parts into `accuracy.json` and `accuracy.md`.
+//! [`merge`] assembles the parts into `accuracy.json` and `accuracy.md` (and every model's
+//! per-query ranks into [`ranks::FILE`]).
 
 mod cold;
 mod fine_tune;
 mod markdown;
 mod paired;
 mod per_scene;
+mod ranks;
 mod seeds;
 
 use serde_json::{Value, json};
@@ -98,10 +100,11 @@ impl Part {
         }
     }
 
-    /// The part's results as a merged results file recorded them (without the per-query ranks),
-    /// or `None` when it holds none of them: a merge on a machine without the part's own
-    /// results (a fresh clone) keeps the figures committed before.
-    fn results_in(self, merged: &Value) -> Option<Value> {
+    /// The part's results as a merged results file recorded them, with its models' per-query
+    /// ranks from `kept_ranks` (the tracks of [`ranks::load`]) where it has them, or `None`
+    /// when the file holds none of them: a merge on a machine without the part's own results
+    /// (a fresh clone) keeps the figures committed before.
+    fn results_in(self, merged: &Value, kept_ranks: &Value) -> Option<Value> {
         let extra = |key: &str| Some(merged[key].clone()).filter(|v| !v.is_null()).map(|v| json!({key: v}));
         let seeds = |name: &str| {
             let runs = &merged["training_variance"]["models"][name]["extra_runs"];
@@ -118,7 +121,13 @@ impl Part {
                 for &name in self.models() {
                     let tracks: Option<serde_json::Map<String, Value>> = Track::ALL
                         .iter()
-                        .map(|t| Some((t.key().to_string(), Some(merged["tracks"][t.key()][name].clone()).filter(|v| !v.is_null())?)))
+                        .map(|t| {
+                            let mut report = Some(merged["tracks"][t.key()][name].clone()).filter(|v| !v.is_null())?;
+                            if let Some(r) = ranks::of(kept_ranks, t.key(), name) {
+                                report[RANKS] = r;
+                            }
+                            Some((t.key().to_string(), report))
+                        })
                         .collect();
                     models.insert(name.into(), json!({"tracks": tracks?, "train": merged["train"][name]}));
                 }
@@ -325,7 +334,8 @@ fn track_reports_with(
         let report = evaluate(setup, &track.queries(cases, histories), ranker)?;
         eprintln!("  {:<10} NDCG@10 {:.4}  HR@10 {:.4}", track.name(), report.ndcg10(), report.overall["hr@10"]);
         let mut r = report_json(&report);
-        // Kept in the part's results for [`merge`]'s paired comparisons, not in accuracy.json.
+        // Kept in the part's results for [`merge`]'s paired comparisons (and in [`ranks::FILE`]),
+        // not in accuracy.json.
         r[RANKS] = json!(report.ranks);
         out.insert(track.key().into(), r);
     }
@@ -362,10 +372,10 @@ fn paired_comparisons(tracks: &mut serde_json::Map<String, Value>, seed: u64) ->
     Value::Object(out)
 }
 
-/// Keeps the previous results' paired comparisons that this merge could not recompute (the
-/// ranks are not in a merged file) and that still hold: both scenerec's part and the other
-/// model's were carried unchanged. A comparison with a rerun model is left out rather than kept
-/// stale.
+/// Keeps the previous results' paired comparisons that this merge could not recompute (carried
+/// parts without kept ranks: results merged before [`ranks::FILE`] was written) and that still
+/// hold: both scenerec's part and the other model's were carried unchanged. A comparison with a
+/// rerun model is left out rather than kept stale.
 fn carry_paired(paired: &mut Value, previous: &Value, carried: &[Part]) {
     let carried_model = |name: &str| carried.iter().any(|p| p.models().contains(&name));
     if !carried_model(OURS) {
@@ -428,8 +438,9 @@ fn read_json(path: &Path) -> Result<Value> {
     serde_json::from_str(&text).map_err(|e| Error::Data(format!("{}: {e}", path.display())))
 }
 
-/// Assembles the parts' results into `<out>/accuracy.json` and `<out>/accuracy.md`. Parts not
-/// yet run are left out (and named in the markdown).
+/// Assembles the parts' results into `<out>/accuracy.json` and `<out>/accuracy.md`, and their
+/// per-query ranks into [`ranks::FILE`] there. Parts not yet run are left out (and named in the
+/// markdown).
 pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
     let p = Prepared::load(bench.data, &bench.cfg.filter)?;
     let catalog = &p.data.catalog;
@@ -441,16 +452,18 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
     let mut carried = Vec::new();
     // The results file this merge replaces, if it is of the same data set and config: parts not
     // run on this machine keep their figures from it.
+    let (dataset, config) = (json!(dataset_name(bench.data)), json!(bench.cfg));
     let previous = Some(out.join("accuracy.json"))
         .filter(|path| path.exists())
         .map(|path| read_json(&path))
         .transpose()?
-        .filter(|prev| prev["dataset"] == json!(dataset_name(bench.data)) && prev["config"] == json!(bench.cfg));
+        .filter(|prev| prev["dataset"] == dataset && prev["config"] == config);
+    let kept_ranks = ranks::load(out, &dataset, &config)?;
     for part in Part::ALL {
         let path = bench.part_path(part);
         let result = if path.exists() {
             read_json(&path)?
-        } else if let Some(result) = previous.as_ref().and_then(|prev| part.results_in(prev)) {
+        } else if let Some(result) = previous.as_ref().and_then(|prev| part.results_in(prev, &kept_ranks)) {
             carried.push(part);
             result
         } else {
@@ -485,13 +498,14 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
         let outside = last.as_object().and_then(|m| m.values().find_map(|r| r["target_outside"].as_f64()));
         last["target_outside_scene"] = json!(outside);
     }
+    let all_ranks = ranks::collect(&tracks);
     let mut paired = paired_comparisons(&mut tracks, bench.cfg.seed);
     if let Some(prev) = &previous {
         carry_paired(&mut paired, prev, &carried);
     }
     let variance = (!seeds.is_empty()).then(|| seeds::summary(&seeds, &tracks, bench.cfg.seed));
     let result = json!({
-        "dataset": dataset_name(bench.data),
+        "dataset": dataset,
         "command": command,
         "protocol": {
             "positives": match bench.cfg.filter.min_rating {
@@ -506,7 +520,7 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
             "users": p.data.users.len(), "items": catalog.len(), "interactions": p.data.num_events(),
             "scenes": catalog.scenes,
         },
-        "config": bench.cfg,
+        "config": config,
         "tracks": tracks,
         "paired": paired,
         "training_variance": variance,
@@ -519,6 +533,7 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
     });
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     write_json(&out.join("accuracy.json"), &result)?;
+    ranks::save(out, &result, all_ranks)?;
     let md = out.join("accuracy.md");
     std::fs::write(&md, markdown::render(&result)).map_err(|e| Error::io(&md, e))?;
     eprintln!("wrote {} and {}", out.join("accuracy.json").display(), md.display());
