@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Bench, report_json};
+use super::{Bench, NO_LM, OURS, report_json};
 use crate::backend::{BackendKind, device};
 use crate::data::protocol::{cold_start, leave_one_out};
 use crate::eval::{EvalSetup, Excluded, Query, Track, evaluate, item_users, model_ranker};
@@ -80,7 +80,7 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
         valid: &loo.valid,
         valid_tracks: &Track::ALL,
     };
-    for (name, use_lm) in [("scenerec_no_lm", false), ("scenerec", true)] {
+    for (name, use_lm) in [(NO_LM, false), (OURS, true)] {
         let mut c = cfg.clone();
         c.model.use_lm = use_lm;
         let trained = bench.train(&format!("cold_{name}"), &c, &input)?;
@@ -91,7 +91,7 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
     }
     let ndcg10 = |v: &Value| v["ndcg@10"].as_f64().or_else(|| v["overall"]["ndcg@10"].as_f64()).unwrap_or(0.0);
     let best_baseline = ndcg10(&out["random_in_scene"]).max(ndcg10(&out["genre_popularity"]));
-    out.insert("lm_gain_over_best_baseline".into(), json!(ndcg10(&out["scenerec"]) / best_baseline.max(1e-12)));
+    out.insert("lm_gain_over_best_baseline".into(), json!(ndcg10(&out[OURS]) / best_baseline.max(1e-12)));
     out.insert("shelf_items".into(), json!(split.cold.iter().filter(|&&c| c).count()));
     out.insert("queries".into(), json!(queries.len()));
     out.insert("track".into(), json!("in_scene"));

@@ -2,10 +2,9 @@
 
 use serde_json::Value;
 
+use super::{MODELS, NO_LM, OURS};
 use crate::eval::Track;
 
-/// Models in table order: peers, then ours and its ablations.
-const MODELS: [&str; 7] = ["popularity", "markov", "itemknn", "sasrec", "scenerec", "scenerec_no_lm", "scenerec_per_scene"];
 const KEYS: [&str; 7] = ["hr@10", "ndcg@10", "ndcg@20", "auc", "coverage@10", "diversity@10", "novelty@10"];
 
 fn num(v: &Value) -> String {
@@ -61,8 +60,8 @@ pub fn render(r: &Value) -> String {
             "\n## Cold start\n\n{} withheld items; each user's last withheld item ranked among the withheld items of its scene ({} users). NDCG@10: scenerec {}, scenerec_no_lm {}, genre popularity {}, random within the scene {}; scenerec / best baseline = {}.\n",
             c["shelf_items"],
             c["queries"],
-            num(&c["scenerec"]["overall"]["ndcg@10"]),
-            num(&c["scenerec_no_lm"]["overall"]["ndcg@10"]),
+            num(&c[OURS]["overall"]["ndcg@10"]),
+            num(&c[NO_LM]["overall"]["ndcg@10"]),
             num(&c["genre_popularity"]["overall"]["ndcg@10"]),
             num(&c["random_in_scene"]["ndcg@10"]),
             num(&c["lm_gain_over_best_baseline"])

@@ -91,11 +91,11 @@ impl Part {
     /// The models whose figures the part produces.
     fn models(self) -> &'static [&'static str] {
         match self {
-            Part::Peers => &["popularity", "markov", "itemknn"],
-            Part::SasRec => &["sasrec"],
+            Part::Peers => &[POPULARITY, MARKOV, ITEMKNN],
+            Part::SasRec => &[SASREC],
             Part::SceneRec => &[OURS],
-            Part::NoLm => &["scenerec_no_lm"],
-            Part::PerScene => &["scenerec_per_scene"],
+            Part::NoLm => &[NO_LM],
+            Part::PerScene => &[PER_SCENE],
             _ => &[],
         }
     }
@@ -114,7 +114,7 @@ impl Part {
             Part::ColdStart => extra("cold_start"),
             Part::FineTune => extra("fine_tune"),
             Part::FineTuneUnseen => extra("fine_tune_unseen"),
-            Part::SasRecSeeds => seeds("sasrec"),
+            Part::SasRecSeeds => seeds(SASREC),
             Part::SceneRecSeeds => seeds(OURS),
             _ => {
                 let mut models = serde_json::Map::new();
@@ -165,19 +165,19 @@ impl Bench<'_> {
         let p = Prepared::load(self.data, &self.cfg.filter)?;
         let result = match part {
             Part::Peers => self.peers(&p)?,
-            Part::SasRec => self.tuned_part(&p, "sasrec", sasrec::config(&self.cfg).schedules())?,
-            Part::SceneRec => self.tuned_part(&p, "scenerec", self.cfg.schedules())?,
+            Part::SasRec => self.tuned_part(&p, SASREC, sasrec::config(&self.cfg).schedules())?,
+            Part::SceneRec => self.tuned_part(&p, OURS, self.cfg.schedules())?,
             Part::NoLm => {
                 let mut c = self.cfg.clone();
                 c.model.use_lm = false;
-                self.model_part(&p, "scenerec_no_lm", &c)?
+                self.model_part(&p, NO_LM, &c)?
             }
             Part::PerScene => per_scene::run(self, &p)?,
             Part::ColdStart => cold::run(self, &p)?,
             Part::FineTune => fine_tune::run(self, &p)?,
             Part::FineTuneUnseen => fine_tune::run_unseen(self, &p)?,
-            Part::SasRecSeeds => seeds::run(self, &p, part, Part::SasRec, "sasrec", &sasrec::config(&self.cfg))?,
-            Part::SceneRecSeeds => seeds::run(self, &p, part, Part::SceneRec, "scenerec", &self.cfg)?,
+            Part::SasRecSeeds => seeds::run(self, &p, part, Part::SasRec, SASREC, &sasrec::config(&self.cfg))?,
+            Part::SceneRecSeeds => seeds::run(self, &p, part, Part::SceneRec, OURS, &self.cfg)?,
         };
         let mut result = result;
         result["peak_rss_mb"] = json!(peak_rss_mb());
@@ -280,13 +280,13 @@ impl Bench<'_> {
         let mut models = serde_json::Map::new();
         let t0 = std::time::Instant::now();
         let pop = track_reports(p, &p.split.test, &mut popularity_ranker(&p.item_users))?;
-        models.insert("popularity".into(), json!({"tracks": pop, "train": {"seconds": t0.elapsed().as_secs_f64()}}));
+        models.insert(POPULARITY.into(), json!({"tracks": pop, "train": {"seconds": t0.elapsed().as_secs_f64()}}));
 
         let t0 = std::time::Instant::now();
         let markov = Markov::fit(n, training_prefixes(histories, train_len), &p.item_users);
         let seconds = t0.elapsed().as_secs_f64();
         let tracks = track_reports(p, &p.split.test, &mut markov.ranker(histories))?;
-        models.insert("markov".into(), json!({"tracks": tracks, "train": {"seconds": seconds}}));
+        models.insert(MARKOV.into(), json!({"tracks": tracks, "train": {"seconds": seconds}}));
 
         let t0 = std::time::Instant::now();
         let mut tuning = Vec::new();
@@ -304,7 +304,7 @@ impl Bench<'_> {
         let knn = ItemKnn::fit(n, training_prefixes(histories, train_len), &p.item_users, params);
         let tracks = track_reports(p, &p.split.test, &mut knn.ranker(histories))?;
         models.insert(
-            "itemknn".into(),
+            ITEMKNN.into(),
             json!({"tracks": tracks, "train": {"seconds": t0.elapsed().as_secs_f64(), "params": params,
                    "valid_ndcg@10": valid, "tuning": tuning}}),
         );
@@ -345,8 +345,17 @@ fn track_reports_with(
 /// The key of a track report's per-query target ranks in a part's results.
 const RANKS: &str = "ranks";
 
-/// The model every paired comparison is made against.
+/// The models' names in the results, each written by one part ([`Part::models`]); the model
+/// every paired comparison is made against is [`OURS`].
+const POPULARITY: &str = "popularity";
+const MARKOV: &str = "markov";
+const ITEMKNN: &str = "itemknn";
+const SASREC: &str = "sasrec";
 const OURS: &str = "scenerec";
+const NO_LM: &str = "scenerec_no_lm";
+const PER_SCENE: &str = "scenerec_per_scene";
+/// Every model, in table order: peers, then ours and its ablations.
+const MODELS: [&str; 7] = [POPULARITY, MARKOV, ITEMKNN, SASREC, OURS, NO_LM, PER_SCENE];
 
 /// Per track, scenerec against every other model with per-query ranks on the same queries
 /// ([`paired::compare`] of NDCG@10); takes the ranks out of `tracks` (they stay in the parts).

@@ -13,7 +13,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Bench, track_reports, train_json};
+use super::{Bench, PER_SCENE, track_reports, train_json};
 use crate::data::Event;
 use crate::data::protocol::{Case, scene_histories};
 use crate::eval::{Excluded, Query, Track, model_ranker};
@@ -85,7 +85,7 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
     };
     let tracks = track_reports(p, &p.split.test, &mut ranker)?;
     let steps: usize = models.iter().map(|m| m.steps).sum();
-    Ok(json!({"models": {"scenerec_per_scene": {"tracks": tracks, "train": {
+    Ok(json!({"models": {PER_SCENE: {"tracks": tracks, "train": {
         "seconds": models.iter().map(|m| m.seconds).sum::<f64>(), "steps": steps, "per_scene": train,
         "combination": "agnostic: in-scene softmaxes of the scene models mixed by the share of the user's history in each scene",
     }}}}))

@@ -10,7 +10,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Bench, OURS, Part, SCHEDULE, schedule_json, track_reports, write_json};
+use super::{Bench, OURS, Part, SASREC, SCHEDULE, schedule_json, track_reports, write_json};
 use crate::eval::{Track, model_ranker};
 use crate::experiment::Prepared;
 use crate::train::TrainConfig;
@@ -67,7 +67,7 @@ pub fn summary(seeds: &serde_json::Map<String, Value>, tracks: &serde_json::Map<
     }
     let mut ratio = serde_json::Map::new();
     for track in Track::ALL {
-        let theirs = runs("sasrec", track);
+        let theirs = runs(SASREC, track);
         let pairs: Vec<(u64, f64, f64)> = runs(OURS, track)
             .into_iter()
             .filter_map(|(seed, ours)| Some((seed, ours, theirs.iter().find(|(s, _)| *s == seed)?.1)))
