@@ -289,8 +289,8 @@ impl Recommender {
             excluded[self.item_at(i, "exclude")?] = true;
         }
         if scene.is_some() {
-            for (i, &s) in self.catalog.item_scenes().iter().enumerate() {
-                excluded[i] |= s != query;
+            for (i, x) in excluded.iter_mut().enumerate() {
+                *x |= !self.catalog.in_scene(i, query);
             }
         }
         let (user, scene_t) = self.user_vector(events, query);
@@ -413,7 +413,7 @@ impl Recommender {
             }
         }
         let homes = pool.iter().map(|&i| self.catalog.scene_of(i)).collect();
-        let scenes = SceneIndex::from_homes(homes, self.catalog.scenes.len(), &self.device);
+        let scenes = SceneIndex::from_homes(homes, self.catalog.scenes.len(), self.catalog.scene_kind(), &self.device);
         let table = ItemTable::new(self.rows(pool));
         FineTune::begin(&self.model, &table, &scenes, &self.header.model, &local, opts, &self.device)
     }
@@ -462,7 +462,8 @@ impl Recommender {
         }
         // The new items alone, as a catalogue, through a tower without the ID table.
         let new = Catalog::new(self.catalog.scenes.clone(), self.catalog.genres.clone(), added.clone())
-            .map_err(|e| Error::Input(e.to_string()))?;
+            .map_err(|e| Error::Input(e.to_string()))?
+            .with_scene_kind(self.catalog.scene_kind());
         let features = ItemFeatures::new(&new, text, config.lm_dim, &vec![false; new.len()], &self.device)?;
         let mut tower = self.model.items.clone();
         tower.drop_ids();

@@ -141,6 +141,62 @@ fn train_eval_export_recommend() {
     std::fs::remove_dir_all(&root).ok();
 }
 
+/// Scenes that are surfaces, on a real log: the ML-1M slice with each rating's scene the part of
+/// the week it was made in (weekday or weekend) instead of its movie's genre channel, and no
+/// scene column in `.item`. Every scene then ranks the whole catalogue, in evaluation and in
+/// the exported model.
+#[test]
+fn surfaces_rank_the_whole_catalogue() {
+    let (root, small, config) = workspace("surfaces");
+    let data = root.join("week");
+    std::fs::create_dir_all(&data).unwrap();
+    let inter = std::fs::read_to_string(small.join("small.inter")).unwrap();
+    let mut lines = inter.lines();
+    let mut out = format!("{}\tscene:token\n", lines.next().unwrap());
+    for line in lines {
+        let time: i64 = line.rsplit('\t').next().unwrap().parse().unwrap();
+        // 1970-01-01 was a Thursday: day 2 and 3 of the week counted from it are the weekend.
+        let part = if matches!((time / 86_400) % 7, 2 | 3) { "weekend" } else { "weekday" };
+        out += &format!("{line}\t{part}\n");
+    }
+    std::fs::write(data.join("week.inter"), out).unwrap();
+    let item = std::fs::read_to_string(small.join("small.item")).unwrap();
+    let without_scene: String = item.lines().map(|l| l.rsplit_once('\t').unwrap().0.to_string() + "\n").collect();
+    std::fs::write(data.join("week.item"), without_scene).unwrap();
+    std::fs::copy(small.join("embeddings.bin"), data.join("embeddings.bin")).unwrap();
+    let run = root.join("run");
+    let (d, c, r) = (data.to_str().unwrap(), config.to_str().unwrap(), run.to_str().unwrap());
+
+    let trained = scenerec(&["train", "--data", d, "--config", c, "--out", r]);
+    assert!(trained.status.success(), "{}", text(&trained));
+    let w = run.join("best.weights");
+    let report = root.join("report.json");
+    let out = scenerec(&["eval", "--data", d, "--config", c, "--weights", w.to_str().unwrap(), "--json", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    for track in ["agnostic", "in_scene", "last_scene"] {
+        assert_eq!(json[track]["target_outside"].as_f64(), Some(0.0), "{track}: no surface hides a target");
+        assert!(json[track]["per_scene"]["weekend"]["hr@10"].is_number(), "{track}");
+    }
+
+    let export = root.join("export");
+    let out = scenerec(&["export", "--data", d, "--config", c, "--weights", w.to_str().unwrap(), "--out", export.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let catalog = scenerec::data::Catalog::from_bin(std::fs::read(export.join("catalog.bin")).unwrap()).unwrap();
+    assert_eq!(catalog.scene_kind(), scenerec::data::SceneKind::Surfaces);
+    let weekday = catalog.scene_index("weekday").unwrap() as u16;
+    let request = root.join("request.json");
+    let history = format!(r#"[{{"itemId": {:?}, "scene": "weekday", "time": 1}}]"#, catalog.id(0));
+    std::fs::write(&request, format!(r#"{{"history": {history}, "scene": "weekend", "k": 20}}"#)).unwrap();
+    let ranked = scenerec(&["rank", "--model", export.to_str().unwrap(), "--request", request.to_str().unwrap()]);
+    assert!(ranked.status.success(), "{}", text(&ranked));
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&ranked.stdout).unwrap();
+    let homes: Vec<u16> = items.iter().map(|i| catalog.scene_of(catalog.item_index(i["itemId"].as_str().unwrap()).unwrap())).collect();
+    assert_eq!(homes.len(), 20);
+    assert!(homes.contains(&weekday), "the weekend surface ranks items met mostly on weekdays: {homes:?}");
+    std::fs::remove_dir_all(&root).ok();
+}
+
 /// The fine-tuning parts of the benchmark on a slice: the unseen-users part refuses to run
 /// before the scenerec part, then measures the same users as the fine-tune part with a model
 /// trained on the others.

@@ -3,6 +3,7 @@
 mod common;
 
 use scenerec::data::atomic::AtomicTable;
+use scenerec::data::SceneKind;
 use scenerec::data::dataset::Dataset;
 use scenerec::data::protocol::{Filter, cold_start, filter, leave_one_out};
 use scenerec::data::scenes::{ML1M_OTHER, ML1M_SCENES};
@@ -76,6 +77,29 @@ fn user_brought_log_with_interaction_scenes() {
     assert_eq!(d.histories[0].iter().map(|e| e.item).collect::<Vec<_>>(), vec![0, 1], "sorted by time");
     assert_eq!(d.catalog.genres, vec!["x", "y"]);
     assert_eq!(d.catalog.item(0).text(&d.catalog), "Alpha. Genres: x, y");
+}
+
+/// Scenes from the interactions alone are surfaces when items are met on several of them (a
+/// tab would hide those targets), tabs when every item is met on one (domains, channels); an
+/// `.item` scene column makes them tabs whatever the interactions say.
+#[test]
+fn interaction_scenes_are_surfaces_or_tabs_by_how_items_spread() {
+    let items = AtomicTable::parse("item_id:token\na\nb\n", "shop.item").unwrap();
+    let log = |rows: &[(&str, &str)]| {
+        let body: String = rows.iter().enumerate().map(|(t, (item, scene))| format!("u\t{item}\t{t}\t{scene}\n")).collect();
+        AtomicTable::parse(&format!("user_id:token\titem_id:token\ttimestamp:float\tscene:token\n{body}"), "shop.inter").unwrap()
+    };
+    let spread = log(&[("a", "browse"), ("a", "search"), ("b", "browse"), ("b", "cart"), ("a", "browse")]);
+    let d = Dataset::from_tables(&items, &spread).unwrap();
+    assert_eq!(d.catalog.scene_kind(), SceneKind::Surfaces);
+    assert_eq!(d.catalog.scenes[d.catalog.scene_of(0) as usize], "browse", "an item's scene is the one it was met on most");
+    assert!(d.catalog.in_scene(0, 2), "the cart ranks an item never met there");
+    let domains = log(&[("a", "books"), ("b", "music"), ("a", "books")]);
+    assert_eq!(Dataset::from_tables(&items, &domains).unwrap().catalog.scene_kind(), SceneKind::Tabs);
+    let homed = AtomicTable::parse("item_id:token\tscene:token\na\tbrowse\nb\tcart\n", "shop.item").unwrap();
+    let d = Dataset::from_tables(&homed, &spread).unwrap();
+    assert_eq!(d.catalog.scene_kind(), SceneKind::Tabs);
+    assert!(!d.catalog.in_scene(0, d.catalog.scene_index("cart").unwrap() as u16));
 }
 
 #[test]

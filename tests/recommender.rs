@@ -216,6 +216,28 @@ fn fine_tuning_personalises_without_hurting_held_out_rank_and_exports_identicall
     assert_eq!(block_on(reloaded.recommend(&h, Some(&scene), 20, &[])).unwrap(), expected, "personal weights reload to identical scores");
 }
 
+/// On surfaces (the same slice, its scenes declared surfaces) a scene ranks every item, and
+/// fine-tuning, whose loss then takes every item as a candidate of each event's scene, runs and
+/// moves the scene's list.
+#[test]
+fn on_surfaces_a_scene_ranks_and_fine_tunes_over_every_item() {
+    let mut p = common::slice(200);
+    p.data.catalog = p.data.catalog.clone().with_scene_kind(scenerec::data::SceneKind::Surfaces);
+    let cfg = common::small_config(1, 16, 20);
+    let dev = device(BackendKind::Flex, 2).unwrap();
+    let t = fit(&cfg, &p.train_input(&vec![true; p.data.catalog.len()]), &dev, None, &mut Silent).unwrap();
+    let export = block_on(Export::new(&t.model, &t.config, &p.data.catalog, &p.lm, ("pretrained", Encoding::DEFAULT), &dev)).unwrap();
+    let mut rec = block_on(Recommender::load(&export.weights, None, p.data.catalog.to_bin(), export.vectors, &dev)).unwrap();
+    let h = history(&p, &p.data.histories[0][..30]);
+    let top = block_on(rec.recommend(&h, Some("Comedy"), 40, &[])).unwrap();
+    let scenes: std::collections::BTreeSet<u16> =
+        top.iter().map(|r| p.data.catalog.scene_of(p.data.catalog.item_index(&r.item_id).unwrap())).collect();
+    assert!(scenes.len() >= 2, "the Comedy surface's top 40 hold {} home scene(s)", scenes.len());
+    let report = block_on(rec.fine_tune(&h, &FineTuneOptions::default(), |_, _| true)).unwrap();
+    assert!(report.completed && report.losses.iter().all(|l| l.is_finite()), "{:?}", report.losses);
+    assert_ne!(block_on(rec.recommend(&h, Some("Comedy"), 40, &[])).unwrap(), top, "fine-tuning moved the list");
+}
+
 #[test]
 fn fine_tuning_can_be_stopped_and_rejects_bad_options() {
     let (p, ..) = artifacts();

@@ -44,7 +44,7 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
         .iter()
         .map(|q| {
             let seen = |i: usize| split.warm_histories[q.case.user][..q.case.history_len].iter().any(|e| e.item as usize == i);
-            let c = (0..catalog.len()).filter(|&i| split.cold[i] && Some(catalog.scene_of(i)) == q.tab && !seen(i)).count();
+            let c = (0..catalog.len()).filter(|&i| split.cold[i] && q.tab.is_some_and(|s| catalog.in_scene(i, s)) && !seen(i)).count();
             (1..=10.min(c)).map(|r| ndcg(r, 10)).sum::<f64>() / c.max(1) as f64
         })
         .sum::<f64>()

@@ -45,7 +45,6 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
     // Popularity within each scene, as log counts (a log-probability up to a constant): the
     // fallback of a user with no events in a scene.
     let popularity: Vec<f32> = p.item_users.iter().map(|&c| (c as f32 + 1.0).ln()).collect();
-    let item_scene = catalog.item_scenes();
 
     let mut ranker = |queries: &[Query], excluded: &Excluded<'_>| -> Result<Vec<Ranking>> {
         let mut out: Vec<Option<Ranking>> = vec![None; queries.len()];
@@ -66,7 +65,7 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
                     Query { case: Case { history_len: in_scene(histories, c.user, c.history_len, s), ..c }, tab: Some(s) }
                 })
                 .collect();
-            let in_tab = |q: usize, i: usize| excluded(q, i) || item_scene[i] != s;
+            let in_tab = |q: usize, i: usize| excluded(q, i) || !catalog.in_scene(i, s);
             let ranked = if mapped.is_empty() { Vec::new() } else { rankers[s as usize](&mapped, &|j, i| in_tab(with_history[j], i))? };
             let fallback = |q: usize| Ranking::from_scores(popularity.clone(), |i| in_tab(q, i), LIST_K);
             let answers = with_history.iter().copied().zip(ranked).chain(without.iter().map(|&q| (q, fallback(q))));

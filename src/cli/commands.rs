@@ -67,12 +67,13 @@ pub fn prepare(source: &Path, out: &Path, derive_scenes: Option<&str>, lm_dir: &
     })?;
     pb.finish_and_clear();
     eprintln!(
-        "prepared {}: {} users, {} items, {} interactions, scenes {:?}; {} cached text embeddings ({:.1}s)",
+        "prepared {}: {} users, {} items, {} interactions, scenes {:?} ({}); {} cached text embeddings ({:.1}s)",
         out.display(),
         data.users.len(),
         data.catalog.len(),
         data.num_events(),
         data.catalog.scenes,
+        data.catalog.scene_kind().describe(),
         cache.len(),
         t0.elapsed().as_secs_f64()
     );
@@ -215,7 +216,7 @@ pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, tra
 /// Prints a report as a small table.
 pub fn print_report(name: &str, r: &Report) {
     let keys = ["hr@10", "ndcg@10", "auc", "coverage@10"];
-    let outside = if r.target_outside > 0.0 { format!(" (target outside the tab's scene: {:.1}%)", 100.0 * r.target_outside) } else { String::new() };
+    let outside = if r.target_outside > 0.0 { format!(" (target not a candidate, outside the tab or already in the history: {:.1}%)", 100.0 * r.target_outside) } else { String::new() };
     println!("{name}: {} queries{outside}", r.queries);
     println!("{:<10} {}", "scene", keys.map(|k| format!("{k:>12}")).join(""));
     let row = |label: &str, m: &std::collections::BTreeMap<String, f64>| {

@@ -97,6 +97,34 @@ struct Details {
     genres: Vec<u16>,
 }
 
+/// How a catalogue's scenes relate to its items, which decides what a scene ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SceneKind {
+    /// Each item lives in one scene, its tab (a genre channel, a section of a shop): a scene
+    /// ranks its own items.
+    #[default]
+    Tabs,
+    /// Scenes are the surfaces where interactions happen (browse, search, cart), and any item
+    /// may be shown on any of them: a scene ranks the whole catalogue and only conditions the
+    /// user's query. An item's scene is then the surface it was met on most.
+    Surfaces,
+}
+
+impl SceneKind {
+    fn is_tabs(&self) -> bool {
+        *self == SceneKind::Tabs
+    }
+
+    /// What a scene ranks, in words, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SceneKind::Tabs => "tabs: a scene ranks its own items",
+            SceneKind::Surfaces => "surfaces: every scene ranks the whole catalogue",
+        }
+    }
+}
+
 /// Items, scene names and genre names, with a lookup from item id to index.
 ///
 /// The id lookup is the item indices sorted by id (4 bytes per item, searched by bisection)
@@ -107,6 +135,7 @@ pub struct Catalog {
     pub genres: Vec<String>,
     ids: Strings,
     item_scenes: Vec<u16>,
+    scene_kind: SceneKind,
     /// Absent in a catalogue read from `catalog.bin`.
     details: Option<Details>,
     by_id: Vec<u32>,
@@ -129,6 +158,9 @@ pub struct CatalogHeader {
     pub scenes: Vec<String>,
     pub genres: Vec<String>,
     pub items: usize,
+    /// Absent (tabs) in files written before scenes could be surfaces.
+    #[serde(default, skip_serializing_if = "SceneKind::is_tabs")]
+    pub scene_kind: SceneKind,
     /// [`Catalog::fingerprint`] of the whole catalogue (titles and genres included), which
     /// weights and item vectors are bound to.
     pub fingerprint: String,
@@ -141,6 +173,8 @@ struct CatalogJson {
     scenes: Vec<String>,
     genres: Vec<String>,
     items: Vec<Item>,
+    #[serde(default)]
+    scene_kind: SceneKind,
 }
 
 impl Catalog {
@@ -154,7 +188,25 @@ impl Catalog {
 
     fn empty(scenes: Vec<String>, genres: Vec<String>, details: Option<Details>) -> Self {
         let fingerprint = String::new();
-        Catalog { scenes, genres, ids: Strings::default(), item_scenes: Vec::new(), details, by_id: Vec::new(), scene_index: HashMap::new(), fingerprint }
+        Catalog {
+            scenes,
+            genres,
+            ids: Strings::default(),
+            item_scenes: Vec::new(),
+            scene_kind: SceneKind::Tabs,
+            details,
+            by_id: Vec::new(),
+            scene_index: HashMap::new(),
+            fingerprint,
+        }
+    }
+
+    /// The catalogue with scenes of `kind` (a new catalogue's are tabs). The kind is part of
+    /// the fingerprint: weights trained to rank a tab's items are not those of a surface.
+    pub fn with_scene_kind(mut self, kind: SceneKind) -> Self {
+        self.scene_kind = kind;
+        self.fingerprint = self.compute_fingerprint();
+        self
     }
 
     fn push_all(&mut self, items: &[Item]) -> Result<()> {
@@ -259,6 +311,15 @@ impl Catalog {
         &self.item_scenes
     }
 
+    pub fn scene_kind(&self) -> SceneKind {
+        self.scene_kind
+    }
+
+    /// Whether scene `scene` ranks item `i`: every item on a surface, its own items on a tab.
+    pub fn in_scene(&self, i: usize, scene: u16) -> bool {
+        self.scene_kind == SceneKind::Surfaces || self.item_scenes[i] == scene
+    }
+
     pub fn item(&self, i: usize) -> ItemRef<'_> {
         let (title, genres) = match &self.details {
             Some(d) => (d.titles.get(i), &d.genres[span(&d.genre_ends, i)]),
@@ -287,7 +348,7 @@ impl Catalog {
 
     pub fn from_json(text: &str) -> Result<Self> {
         let file: CatalogJson = serde_json::from_str(text).map_err(|e| Error::Data(format!("catalogue JSON: {e}")))?;
-        Catalog::new(file.scenes, file.genres, file.items)
+        Ok(Catalog::new(file.scenes, file.genres, file.items)?.with_scene_kind(file.scene_kind))
     }
 
     /// `catalog.bin`: what the engine ranks with (ids and scenes), a fifth of `catalog.json`'s
@@ -302,6 +363,7 @@ impl Catalog {
             scenes: self.scenes.clone(),
             genres: self.genres.clone(),
             items: n,
+            scene_kind: self.scene_kind,
             fingerprint: self.fingerprint.clone(),
             payload_len: payload.len() as u64,
         };
@@ -340,6 +402,7 @@ impl Catalog {
         let mut catalog = Catalog::empty(header.scenes, header.genres, None);
         catalog.ids = Strings { text: text.to_string(), ends };
         catalog.item_scenes = item_scenes;
+        catalog.scene_kind = header.scene_kind;
         catalog.fingerprint = header.fingerprint;
         drop(bytes); // the ids are copied out: the file's memory is free for the index below
         catalog.reindex().map_err(|e| Error::Catalog(e.to_string()))?;
@@ -376,7 +439,8 @@ impl Catalog {
 }
 
 /// `catalog.json`: `{"scenes": [..], "genres": [..], "items": [{"id", "title", "genres",
-/// "scene"}, ..]}`, written from the columns.
+/// "scene"}, ..]}`, written from the columns, and `"scene_kind": "surfaces"` when they are
+/// (left out for tabs, so a catalogue of tabs keeps the fingerprint it had before the field).
 impl Serialize for Catalog {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         struct Items<'a>(&'a Catalog);
@@ -393,6 +457,9 @@ impl Serialize for Catalog {
         out.serialize_field("scenes", &self.scenes)?;
         out.serialize_field("genres", &self.genres)?;
         out.serialize_field("items", &Items(self))?;
+        if !self.scene_kind.is_tabs() {
+            out.serialize_field("scene_kind", &self.scene_kind)?;
+        }
         out.end()
     }
 }
@@ -453,6 +520,22 @@ mod tests {
         assert!(err(&resigned(&payload[..payload.len() - 1])).contains("outside the ids' 5 bytes"));
         assert!(err(&resigned(&[&payload[..], b"x"].concat())).contains("the ids end at byte 6 of 7"));
         assert!(err(&c.to_bin()[..20]).contains("truncated"));
+    }
+
+    /// A catalogue of surfaces says so in both files and in its fingerprint, and ranks every
+    /// item in every scene; a catalogue of tabs is written as it was before surfaces existed.
+    #[test]
+    fn surfaces_survive_both_files_and_change_the_fingerprint() {
+        let tabs = sample();
+        assert!(!tabs.to_json().contains("scene_kind"));
+        assert!(tabs.in_scene(0, 1) && !tabs.in_scene(0, 0));
+        let surfaces = sample().with_scene_kind(SceneKind::Surfaces);
+        assert_ne!(surfaces.fingerprint(), tabs.fingerprint());
+        assert!((0..3).all(|i| surfaces.in_scene(i, 0) && surfaces.in_scene(i, 1)));
+        assert_eq!(Catalog::from_json(&surfaces.to_json()).unwrap(), surfaces);
+        let bin = Catalog::from_bin(surfaces.to_bin()).unwrap();
+        assert_eq!((bin.scene_kind(), bin.fingerprint()), (SceneKind::Surfaces, surfaces.fingerprint()));
+        assert_eq!(Catalog::from_bin(tabs.to_bin()).unwrap().scene_kind(), SceneKind::Tabs);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::atomic::AtomicTable;
-use super::catalog::{Catalog, Item};
+use super::catalog::{Catalog, Item, SceneKind};
 use crate::model::config::LIMITS;
 use crate::{Error, Result};
 
@@ -81,6 +81,12 @@ pub const TITLE_COLUMNS: &[&str] = &["title", "movie_title", "name", "item_name"
 pub const GENRE_COLUMNS: &[&str] = &["genre", "genres", "class", "category", "categories"];
 /// Names of an item's release year.
 pub const YEAR_COLUMNS: &[&str] = &["release_year", "year"];
+
+/// With scenes given by the interactions only, the share of interactions outside their item's
+/// most common scene above which the scenes are [`SceneKind::Surfaces`]: a tab would hide
+/// that many targets from its own scene. Scenes that are domains or channels (every item met
+/// in one) stay tabs; an `.item` scene column always makes them tabs.
+pub const SURFACE_SHARE: f64 = 0.05;
 
 /// `dir/name.ext` if `path` is a directory named `name`, else `path.ext`.
 pub fn atomic_path(path: &Path, ext: &str) -> PathBuf {
@@ -219,11 +225,20 @@ impl Dataset {
                 rating,
             });
         }
+        // Interactions outside their item's own scene: with scenes from the interactions alone,
+        // many of them make the scenes surfaces rather than tabs.
+        let mut outside = 0usize;
         for ((item, votes), home) in catalog_items.iter_mut().zip(&scene_votes).zip(&home_scene) {
-            item.scene = home
-                .or_else(|| votes.iter().max_by_key(|(s, n)| (**n, std::cmp::Reverse(**s))).map(|(s, _)| *s))
-                .unwrap_or(0);
+            let most = votes.iter().max_by_key(|(s, n)| (**n, std::cmp::Reverse(**s)));
+            item.scene = home.or_else(|| most.map(|(s, _)| *s)).unwrap_or(0);
+            outside += votes.iter().filter(|(s, _)| **s != item.scene).map(|(_, n)| n).sum::<usize>();
         }
+        let events: usize = histories.iter().map(Vec::len).sum();
+        let scene_kind = if item_scene_col.is_none() && outside as f64 > SURFACE_SHARE * events as f64 {
+            SceneKind::Surfaces
+        } else {
+            SceneKind::Tabs
+        };
         let (scenes, genres) = (scenes.list, genres.list);
         if scenes.is_empty() {
             return Err(Error::Data("no scenes found in the data".into()));
@@ -232,7 +247,7 @@ impl Dataset {
             // Stable: ties keep file order, as RecBole does.
             h.sort_by_key(|e| e.time);
         }
-        Ok(Dataset { catalog: Catalog::new(scenes, genres, catalog_items)?, users, histories })
+        Ok(Dataset { catalog: Catalog::new(scenes, genres, catalog_items)?.with_scene_kind(scene_kind), users, histories })
     }
 
     pub fn num_events(&self) -> usize {

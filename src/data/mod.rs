@@ -14,5 +14,5 @@ pub mod dataset;
 pub mod protocol;
 pub mod scenes;
 
-pub use catalog::{Catalog, Item};
+pub use catalog::{Catalog, Item, SceneKind};
 pub use dataset::{Action, Dataset, Event};

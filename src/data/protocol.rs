@@ -81,7 +81,8 @@ fn compact(catalog: &Catalog, users: Vec<String>, mut histories: Vec<Vec<Event>>
         e.item = remap[e.item as usize];
     }
     let catalog = Catalog::new(catalog.scenes.clone(), catalog.genres.clone(), items)
-        .expect("a subset of a valid catalogue is valid");
+        .expect("a subset of a valid catalogue is valid")
+        .with_scene_kind(catalog.scene_kind());
     Dataset { catalog, users, histories }
 }
 

@@ -86,7 +86,6 @@ pub fn mean_ndcg10(tracks: &BTreeMap<String, f64>) -> f64 {
 /// Evaluates `queries` with `ranker`.
 pub fn evaluate(setup: &EvalSetup<'_>, queries: &[Query], ranker: &mut Ranker<'_>) -> Result<Report> {
     let genres: Vec<Vec<u16>> = setup.catalog.iter().map(|i| i.genres.to_vec()).collect();
-    let item_scene = setup.catalog.item_scenes();
     let mut overall = Accumulator::default();
     let mut per_scene: BTreeMap<u16, Accumulator> = BTreeMap::new();
     let mut outside = 0usize;
@@ -98,7 +97,7 @@ pub fn evaluate(setup: &EvalSetup<'_>, queries: &[Query], ranker: &mut Ranker<'_
                 let c = &q.case;
                 let mut x: Vec<bool> = (0..setup.catalog.len())
                     .map(|i| {
-                        q.tab.is_some_and(|s| item_scene[i] != s) || setup.shelf.is_some_and(|shelf| !shelf[i])
+                        q.tab.is_some_and(|s| !setup.catalog.in_scene(i, s)) || setup.shelf.is_some_and(|shelf| !shelf[i])
                     })
                     .collect();
                 for e in &setup.histories[c.user][..c.history_len] {
@@ -236,5 +235,29 @@ mod tests {
         assert_eq!((last.overall["hr@10"], last.target_outside), (0.0, 1.0));
         assert_eq!(seen, vec![vec![2, 3, 4, 5], vec![2, 4], vec![3, 5]], "history excluded, then each track's scene");
         assert_eq!(agnostic.per_scene.keys().collect::<Vec<_>>(), vec!["a"], "grouped by the target's scene");
+    }
+
+    /// On surfaces a scene ranks every item: the tab-known tracks have the agnostic track's
+    /// candidates, and the last event's surface no longer hides the target.
+    #[test]
+    fn on_surfaces_every_track_ranks_the_whole_catalogue() {
+        let (catalog, histories, case) = fixture();
+        let catalog = catalog.with_scene_kind(crate::data::SceneKind::Surfaces);
+        let users = vec![1u32; 6];
+        let setup = EvalSetup { catalog: &catalog, histories: &histories, item_users: &users, n_users: 1, shelf: None, batch: 8 };
+        for track in Track::ALL {
+            let mut seen = Vec::new();
+            let mut ranker = |queries: &[Query], excluded: &Excluded<'_>| -> Result<Vec<Ranking>> {
+                Ok((0..queries.len())
+                    .map(|q| {
+                        seen.push((0..6).filter(|&i| !excluded(q, i)).collect::<Vec<_>>());
+                        Ranking::from_scores(vec![1.0; 6], |i| excluded(q, i), LIST_K)
+                    })
+                    .collect())
+            };
+            let report = evaluate(&setup, &track.queries(&[case], &histories), &mut ranker).unwrap();
+            assert_eq!((report.target_outside, report.ranks.clone()), (0.0, vec![4]), "{track:?}");
+            assert_eq!(seen, vec![vec![2, 3, 4, 5]], "{track:?}");
+        }
     }
 }

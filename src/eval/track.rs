@@ -9,6 +9,9 @@
 //! - [`Track::LastScene`]: the tab is the scene of the user's last event (the tab is known but
 //!   need not be the target's); every model ranks that scene's items, and a target outside
 //!   it is a miss.
+//!
+//! On a catalogue whose scenes are surfaces ([`crate::data::SceneKind`]) a scene ranks every
+//! item, so the tracks differ only in the scene the models are told.
 
 use serde::{Deserialize, Serialize};
 
@@ -72,8 +75,10 @@ impl Track {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Query {
     pub case: Case,
-    /// The scene whose items are ranked, which models may read; `None`: the whole catalogue,
-    /// and no model is told a scene.
+    /// The scene the user is on, which models may read and whose items ([`Catalog::in_scene`])
+    /// are ranked; `None`: the whole catalogue, and no model is told a scene.
+    ///
+    /// [`Catalog::in_scene`]: crate::data::Catalog::in_scene
     pub tab: Option<u16>,
 }
 

@@ -2,7 +2,7 @@
 
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
-use crate::data::Catalog;
+use crate::data::{Catalog, SceneKind};
 use crate::{Error, Result};
 
 /// The largest text-embedding value accepted. Sentence embeddings such as MiniLM's are unit
@@ -17,7 +17,7 @@ pub struct ItemFeatures {
     pub lm: Tensor<2>,
     /// `[items, genres]` normalised multi-hot genre rows.
     pub genres: Tensor<2>,
-    /// The items' home scenes.
+    /// The items' home scenes and what each scene ranks.
     pub scenes: SceneIndex,
     /// `[items, 1]`: 1 for items whose ID embedding was trained, 0 for new (cold) items,
     /// which are then represented by their text and categories alone.
@@ -61,46 +61,65 @@ impl ItemFeatures {
     }
 }
 
-/// The catalogue's items by home scene: what a scene query ranks (its scene's items), on the
-/// device and on the host.
+/// What each scene query ranks, on the device and on the host: a tab's own items, or every item
+/// on a surface ([`SceneKind`]).
 #[derive(Debug, Clone)]
 pub struct SceneIndex {
     /// `[items]` home scene of each item.
     pub home: Tensor<1, Int>,
-    /// Per scene, `[members]` the indices of its items, in catalogue order.
+    /// Per scene, `[members]` the indices of the items it ranks, in catalogue order.
     pub members: Vec<Tensor<1, Int>>,
-    /// Per item, its home scene and its position among that scene's members.
+    /// Per item, its home scene and its position among the members of the scenes that rank it.
     pub home_of: Vec<u16>,
     pub position: Vec<u32>,
+    kind: SceneKind,
 }
 
 impl SceneIndex {
     pub fn new(catalog: &Catalog, device: &Device) -> Self {
-        Self::from_homes(catalog.item_scenes().to_vec(), catalog.scenes.len(), device)
+        Self::from_homes(catalog.item_scenes().to_vec(), catalog.scenes.len(), catalog.scene_kind(), device)
     }
 
-    /// The index of items whose home scenes are `home_of` (each below `scenes`).
-    pub fn from_homes(home_of: Vec<u16>, scenes: usize, device: &Device) -> Self {
+    /// The index of items whose home scenes are `home_of` (each below `scenes`), in scenes of
+    /// `kind`.
+    pub fn from_homes(home_of: Vec<u16>, scenes: usize, kind: SceneKind, device: &Device) -> Self {
         let n = home_of.len();
         let mut members: Vec<Vec<i64>> = vec![Vec::new(); scenes];
         let mut position = Vec::with_capacity(n);
         for (i, &scene) in home_of.iter().enumerate() {
+            if kind == SceneKind::Surfaces {
+                position.push(i as u32);
+                continue;
+            }
             let m = &mut members[scene as usize];
             position.push(m.len() as u32);
             m.push(i as i64);
         }
+        let tensor = |m: Vec<i64>| {
+            let k = m.len();
+            Tensor::<1, Int>::from_data(TensorData::new(m, [k]), device)
+        };
+        let members = match kind {
+            SceneKind::Tabs => members.into_iter().map(tensor).collect(),
+            SceneKind::Surfaces => vec![tensor((0..n as i64).collect()); scenes],
+        };
         SceneIndex {
             home: Tensor::from_data(TensorData::new(home_of.iter().map(|&s| s as i64).collect::<Vec<_>>(), [n]), device),
-            members: members
-                .into_iter()
-                .map(|m| {
-                    let k = m.len();
-                    Tensor::from_data(TensorData::new(m, [k]), device)
-                })
-                .collect(),
+            members,
             home_of,
             position,
+            kind,
         }
+    }
+
+    /// Whether scene `scene` ranks item `i` (as [`Catalog::in_scene`]).
+    pub fn holds(&self, i: usize, scene: u16) -> bool {
+        self.kind == SceneKind::Surfaces || self.home_of[i] == scene
+    }
+
+    /// Whether every scene ranks every item.
+    pub fn surfaces(&self) -> bool {
+        self.kind == SceneKind::Surfaces
     }
 
     /// The same index with its tensors on the autodiff device (for fine-tuning).

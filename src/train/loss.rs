@@ -170,7 +170,7 @@ pub async fn user_loss(
     // The target's scene: the targets whose item lives in the scene they were seen in (the
     // scene's candidates hold them), over that scene's items.
     if model.interest.has_scene_layers() {
-        let in_scene: Vec<usize> = (0..m).filter(|&r| scenes.home_of[targets[r].0 as usize] == targets[r].1).collect();
+        let in_scene: Vec<usize> = (0..m).filter(|&r| scenes.holds(targets[r].0 as usize, targets[r].1)).collect();
         scene_rows = in_scene.len();
         let groups: Vec<(u16, Vec<usize>)> = match &sampled {
             // One group: the sampled columns, masked to each row's scene.
@@ -193,7 +193,7 @@ pub async fn user_loss(
                 None => {
                     let members = scenes.members[scene as usize].clone();
                     let labels: Vec<i64> = group.iter().map(|&r| scenes.position[targets[r].0 as usize] as i64).collect();
-                    let in_scene = |i: u32| (scenes.home_of[i as usize] == scene).then_some(scenes.position[i as usize] as usize);
+                    let in_scene = |i: u32| scenes.holds(i as usize, scene).then_some(scenes.position[i as usize] as usize);
                     let mask = seen_mask(&group, &labels, members.dims()[0], &in_scene);
                     softmax_part(users, query, table.clone().select(0, members.clone()), Some(members), labels, mask)
                 }
@@ -202,18 +202,23 @@ pub async fn user_loss(
                     let labels: Vec<i64> = group.iter().map(|&r| labels[r]).collect();
                     let column_ids = int(cols.clone());
                     let is_label = one_hot(&int(labels.clone()), c, device);
-                    let other_scene = scenes
-                        .home
-                        .clone()
-                        .select(0, column_ids.clone())
-                        .unsqueeze::<2>()
-                        .expand([k, c])
-                        .not_equal(query.clone().unsqueeze_dim::<2>(1).expand([k, c]));
-                    let mut mask = other_scene.bool_and(is_label.bool_not());
-                    if let Some(seen) = seen_mask(&group, &labels, c, &|i| sampled_column.get(&i).copied()) {
-                        mask = mask.bool_or(seen);
-                    }
-                    softmax_part(users, query, table.clone().select(0, column_ids.clone()), Some(column_ids), labels, Some(mask))
+                    // On a tab, the columns of other scenes' items are masked (the label never is).
+                    let other_scene = (!scenes.surfaces()).then(|| {
+                        let other = scenes
+                            .home
+                            .clone()
+                            .select(0, column_ids.clone())
+                            .unsqueeze::<2>()
+                            .expand([k, c])
+                            .not_equal(query.clone().unsqueeze_dim::<2>(1).expand([k, c]));
+                        other.bool_and(is_label.bool_not())
+                    });
+                    let seen = seen_mask(&group, &labels, c, &|i| sampled_column.get(&i).copied());
+                    let mask = match (other_scene, seen) {
+                        (Some(a), Some(b)) => Some(a.bool_or(b)),
+                        (a, b) => a.or(b),
+                    };
+                    softmax_part(users, query, table.clone().select(0, column_ids.clone()), Some(column_ids), labels, mask)
                 }
             };
             scene_ce.push(part.ce.clone());

@@ -148,11 +148,17 @@ impl Engine {
         self.backend.clone()
     }
 
-    /// The catalogue's names and size: `{scenes, genres, size}` (items added included).
+    /// The catalogue's names, size (items added included) and scene kind: `{scenes, genres,
+    /// size, sceneKind}` (`"tabs"` or `"surfaces"`).
     pub fn catalog(&self) -> Result<JsValue, JsValue> {
         with_engine(&self.inner, |r| {
             let c = r.catalog();
-            object(&[("scenes", to_js(&c.scenes)?), ("genres", to_js(&c.genres)?), ("size", JsValue::from(c.len() as u32))])
+            object(&[
+                ("scenes", to_js(&c.scenes)?),
+                ("genres", to_js(&c.genres)?),
+                ("size", JsValue::from(c.len() as u32)),
+                ("sceneKind", to_js(&c.scene_kind())?),
+            ])
         })?
     }
 

@@ -31,12 +31,18 @@ export interface Item {
   scene: number;
 }
 
-/** What the engine ranks over: scene and genre names, and the number of items. */
+/** What the engine ranks over: scene and genre names, the number of items, and what a scene ranks. */
 export interface Catalog {
   scenes: string[];
   genres: string[];
   /** Items in the engine, those added with `addItems` included. */
   size: number;
+  /**
+   * `"tabs"`: each item lives in one scene, and `recommend({ scene })` ranks that scene's items;
+   * `"surfaces"`: scenes are where the user is (browse, search, cart), and a scene ranks every
+   * item. Decided by `scenerec prepare` from the data.
+   */
+  sceneKind: "tabs" | "surfaces";
 }
 
 /** The files `scenerec export` writes, as bytes / text. */

@@ -70,8 +70,9 @@ for (const device of ["cpu", "webgpu"]) {
   test(`${device}: ranking matches the native scores`, async () => {
     const request = { history, scene: "Comedy", k: 10, exclude: [] };
     const expected = native(request);
-    const got = await inPage(device, async (_R, rec, req) => ({ backend: rec.backend, items: await rec.recommend(req) }), request);
+    const got = await inPage(device, async (_R, rec, req) => ({ backend: rec.backend, sceneKind: rec.catalog.sceneKind, items: await rec.recommend(req) }), request);
     assert.equal(got.backend, device);
+    assert.equal(got.sceneKind, "tabs", "ML-1M's genre channels are tabs");
     assert.equal(got.items.length, 10);
     const tolerance = device === "cpu" ? 1e-3 : 1e-2;
     for (const [g, e] of got.items.map((g, i) => [g, expected[i]])) {
