@@ -60,7 +60,10 @@ export interface ModelFiles {
 /** A product the model has never seen, ranked from its text embedding (see `addItems`). */
 export interface NewItem {
   id: string;
-  /** The scene (tab) it belongs to. */
+  /**
+   * The scene (tab) it belongs to; on surfaces (`catalog.sceneKind`), where every scene ranks
+   * every item, the surface it is expected to be met on most (an input of its vector).
+   */
   scene: string;
   /** Genre names of the catalogue. */
   genres?: string[];
