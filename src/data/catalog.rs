@@ -116,6 +116,13 @@ impl SceneKind {
         *self == SceneKind::Tabs
     }
 
+    /// Whether a scene `scene` ranks an item whose home scene is `home`: every item on a
+    /// surface, its own items on a tab. The one rule [`Catalog::in_scene`] and the model's
+    /// scene index both apply.
+    pub fn ranks(self, home: u16, scene: u16) -> bool {
+        self == SceneKind::Surfaces || home == scene
+    }
+
     /// What a scene ranks, in words, for messages.
     pub fn describe(self) -> &'static str {
         match self {
@@ -317,7 +324,7 @@ impl Catalog {
 
     /// Whether scene `scene` ranks item `i`: every item on a surface, its own items on a tab.
     pub fn in_scene(&self, i: usize, scene: u16) -> bool {
-        self.scene_kind == SceneKind::Surfaces || self.item_scenes[i] == scene
+        self.scene_kind.ranks(self.item_scenes[i], scene)
     }
 
     pub fn item(&self, i: usize) -> ItemRef<'_> {

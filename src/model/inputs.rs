@@ -84,24 +84,22 @@ impl SceneIndex {
     /// `kind`.
     pub fn from_homes(home_of: Vec<u16>, scenes: usize, kind: SceneKind, device: &Device) -> Self {
         let n = home_of.len();
-        let mut members: Vec<Vec<i64>> = vec![Vec::new(); scenes];
-        let mut position = Vec::with_capacity(n);
-        for (i, &scene) in home_of.iter().enumerate() {
-            if kind == SceneKind::Surfaces {
-                position.push(i as u32);
-                continue;
-            }
-            let m = &mut members[scene as usize];
-            position.push(m.len() as u32);
-            m.push(i as i64);
-        }
         let tensor = |m: Vec<i64>| {
             let k = m.len();
             Tensor::<1, Int>::from_data(TensorData::new(m, [k]), device)
         };
-        let members = match kind {
-            SceneKind::Tabs => members.into_iter().map(tensor).collect(),
-            SceneKind::Surfaces => vec![tensor((0..n as i64).collect()); scenes],
+        let (members, position) = match kind {
+            SceneKind::Surfaces => (vec![tensor((0..n as i64).collect()); scenes], (0..n as u32).collect()),
+            SceneKind::Tabs => {
+                let mut members: Vec<Vec<i64>> = vec![Vec::new(); scenes];
+                let mut position = Vec::with_capacity(n);
+                for (i, &scene) in home_of.iter().enumerate() {
+                    let m = &mut members[scene as usize];
+                    position.push(m.len() as u32);
+                    m.push(i as i64);
+                }
+                (members.into_iter().map(tensor).collect(), position)
+            }
         };
         SceneIndex {
             home: Tensor::from_data(TensorData::new(home_of.iter().map(|&s| s as i64).collect::<Vec<_>>(), [n]), device),
@@ -114,7 +112,7 @@ impl SceneIndex {
 
     /// Whether scene `scene` ranks item `i` (as [`Catalog::in_scene`]).
     pub fn holds(&self, i: usize, scene: u16) -> bool {
-        self.kind == SceneKind::Surfaces || self.home_of[i] == scene
+        self.kind.ranks(self.home_of[i], scene)
     }
 
     /// Whether every scene ranks every item.
