@@ -200,6 +200,8 @@ impl FineTune {
             any_scene: self.any_scene,
             rerank: self.rerank,
             exclude_seen: true,
+            // The encoder's states are cached: nothing of it runs here.
+            event_dropout: 0.0,
         };
         let states = self.states.clone().select(0, rows);
         let loss =

@@ -173,3 +173,39 @@ fn grouped_fusion_equals_the_row_wise_head() {
     let worst = grouped.iter().zip(&row_wise).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     assert!(worst < 1e-4, "largest difference {worst}");
 }
+
+#[test]
+fn event_dropout_hides_an_events_scene_action_and_gap_but_not_its_item() {
+    use burn::tensor::{Tensor, TensorData};
+    let (p, t) = trained();
+    let dev = device(BackendKind::Flex, 1).unwrap();
+    let model = &t.model;
+    let table = model.item_table(&features(p), None);
+    let n = p.data.catalog.len();
+    let windows: Vec<Vec<scenerec::data::Event>> = p.data.histories.iter().take(4).map(|h| h[..12].to_vec()).collect();
+    // The same events seen in another scene, hours apart.
+    let n_scenes = p.data.catalog.scenes.len() as u16;
+    let moved: Vec<Vec<scenerec::data::Event>> = windows
+        .iter()
+        .map(|w| {
+            w.iter()
+                .enumerate()
+                .map(|(k, e)| scenerec::data::Event { scene: (e.scene + 1) % n_scenes, time: e.time + 3600 * k as i64, ..*e })
+                .collect()
+        })
+        .collect();
+    let states = |ws: &[Vec<scenerec::data::Event>], hide: Option<Vec<f32>>| {
+        let refs: Vec<&[scenerec::data::Event]> = ws.iter().map(|w| w.as_slice()).collect();
+        let mut batch = scenerec::data::batch::history_batch(&refs, n, t.config.max_len, &dev);
+        let [b, l] = batch.dims();
+        batch.side_keep = hide.map(|keep| Tensor::from_data(TensorData::new(keep, [b, l, 1]), &dev));
+        let s: Vec<f32> = model.states(&table, &batch).into_data().convert::<f32>().try_into_vec().unwrap();
+        s
+    };
+    let largest = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    let hidden = vec![0.0; 4 * 12];
+    assert!(largest(&states(&windows, None), &states(&moved, None)) > 1e-3, "scenes and gaps are read");
+    assert!(largest(&states(&windows, Some(hidden.clone())), &states(&moved, Some(hidden))) < 1e-5, "hidden ones are not");
+    let shown = vec![1.0; 4 * 12];
+    assert!(largest(&states(&windows, Some(shown)), &states(&windows, None)) < 1e-6, "a keep of 1 is no dropout");
+}

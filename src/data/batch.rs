@@ -53,6 +53,7 @@ pub fn history_batch(windows: &[&[Event]], n_items: usize, max_len: usize, devic
         gaps: int(gaps),
         positions: int(positions),
         pad: Tensor::<2, Bool>::from_data(TensorData::new(pad, [b, len]), device),
+        side_keep: None,
     }
 }
 

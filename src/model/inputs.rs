@@ -145,6 +145,9 @@ pub struct HistoryBatch {
     pub positions: Tensor<2, Int>,
     /// `[batch, len]` `true` on padding.
     pub pad: Tensor<2, Bool>,
+    /// `[batch, len, 1]` 1 where an event's scene, action and gap are read, 0 where training's
+    /// event dropout hid them (`None`: all read, as in ranking).
+    pub side_keep: Option<Tensor<3>>,
 }
 
 impl HistoryBatch {

@@ -57,7 +57,8 @@ impl InterestEncoder {
     }
 
     /// The encoder's input: each event's item vector plus its recency embedding and (except in
-    /// the SASRec peer) its scene, action and gap embeddings, normalised.
+    /// the SASRec peer) its scene, action and gap embeddings (unless event dropout hid them:
+    /// [`HistoryBatch::side_keep`]), normalised.
     ///
     /// # Shapes
     /// `items_padded`: `[items + 1, dim]`; returns `[batch, len, dim]`
@@ -67,7 +68,11 @@ impl InterestEncoder {
         let item_vecs = items_padded.clone().select(0, h.items.clone().reshape([b * l])).reshape([b, l, dim]);
         let mut x = item_vecs + self.position.forward(h.positions.clone());
         if let Some(e) = &self.events {
-            x = x + e.scene.forward(h.scenes.clone()) + e.action.forward(h.actions.clone()) + e.gap.forward(h.gaps.clone());
+            let side = e.scene.forward(h.scenes.clone()) + e.action.forward(h.actions.clone()) + e.gap.forward(h.gaps.clone());
+            x = x + match &h.side_keep {
+                Some(keep) => side * keep.clone(),
+                None => side,
+            };
         }
         self.dropout.forward(self.input_norm.forward(x))
     }

@@ -21,6 +21,7 @@ pub fn config(base: &TrainConfig) -> TrainConfig {
     c.model.arch = Arch::SasRec;
     c.model.use_lm = false;
     c.id_dropout = 0.0;
+    c.event_dropout = 0.0;
     c.head_weight = 0.0;
     c.rerank = 0;
     c

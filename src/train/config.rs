@@ -28,6 +28,11 @@ pub struct TrainConfig {
     pub patience: usize,
     /// Share of item ID vectors zeroed per batch, teaching the text path to stand alone.
     pub id_dropout: f32,
+    /// Share of history events whose scene, action and time gap are hidden from the encoder
+    /// in a batch (the item and its position stay). A log whose events carry noise there
+    /// (random surfaces, bulk timestamps) otherwise lets the encoder fit that noise instead
+    /// of the item sequence; hiding them now and then makes it read the items first.
+    pub event_dropout: f32,
     /// Weight of the fusion head's re-ranking loss next to the retrieval softmaxes.
     pub head_weight: f32,
     /// Softmaxes leave out the items a row's history holds (see [`crate::train::loss`]).
@@ -52,6 +57,7 @@ impl Default for TrainConfig {
             lr_decay: 0.5,
             patience: 5,
             id_dropout: 0.1,
+            event_dropout: 0.5,
             head_weight: 0.5,
             exclude_seen: true,
             rerank: 100,
@@ -71,6 +77,7 @@ impl TrainConfig {
             any_scene: model.any_scene(),
             rerank: self.rerank,
             exclude_seen: self.exclude_seen,
+            event_dropout: self.event_dropout,
         }
     }
 
@@ -104,9 +111,28 @@ impl TrainConfig {
         if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
             return bad("lr_decay must be in (0, 1]");
         }
-        if !(0.0..1.0).contains(&self.id_dropout) || self.head_weight.is_nan() || self.head_weight < 0.0 {
-            return bad("id_dropout must be in [0, 1) and head_weight non-negative");
+        if !(0.0..1.0).contains(&self.id_dropout) || !(0.0..=1.0).contains(&self.event_dropout) {
+            return bad("id_dropout must be in [0, 1) and event_dropout in [0, 1]");
+        }
+        if self.head_weight.is_nan() || self.head_weight < 0.0 {
+            return bad("head_weight must be non-negative");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_dropout_is_a_share() {
+        for ok in [0.0, 0.5, 1.0] {
+            assert!(TrainConfig { event_dropout: ok, ..TrainConfig::default() }.validate().is_ok(), "{ok}");
+        }
+        for bad in [-0.1, 1.5, f32::NAN] {
+            let e = TrainConfig { event_dropout: bad, ..TrainConfig::default() }.validate().unwrap_err();
+            assert!(e.to_string().contains("event_dropout"), "{bad}: {e}");
+        }
     }
 }

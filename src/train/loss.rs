@@ -58,6 +58,9 @@ pub struct LossOptions {
     /// Each softmax leaves out the items the row's history already holds (ranking never
     /// recommends them), so training spends its mass on the candidates ranking sees.
     pub exclude_seen: bool,
+    /// Share of history events whose scene, action and gap the encoder does not see (see
+    /// [`crate::train::TrainConfig::event_dropout`]).
+    pub event_dropout: f32,
 }
 
 /// The item table for a training batch, with a random `id_dropout` share of ID vectors off.
@@ -83,8 +86,12 @@ pub async fn batch_loss(
 ) -> Result<BatchLoss> {
     let n = table.len();
     let inputs: Vec<&[Event]> = windows.iter().map(|w| &w[..w.len() - 1]).collect();
-    let history = history_batch(&inputs, n, max_len, device);
+    let mut history = history_batch(&inputs, n, max_len, device);
     let [b, l] = history.dims();
+    if opts.event_dropout > 0.0 {
+        let keep: Vec<f32> = (0..b * l).map(|_| if rng.unit() < opts.event_dropout { 0.0 } else { 1.0 }).collect();
+        history.side_keep = Some(Tensor::from_data(TensorData::new(keep, [b, l, 1]), device));
+    }
     let (mut rows, mut targets, mut seen) = (Vec::new(), Vec::new(), Vec::new());
     for (r, w) in windows.iter().enumerate() {
         let predicted = &w[1..];
