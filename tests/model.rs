@@ -139,7 +139,7 @@ fn last_states_equal_the_full_encoders_last_position() {
     let full = model.states(&table, &batch).slice([0..b, l - 1..l]).reshape([b, t.config.dim]);
     let full: Vec<f32> = full.into_data().convert::<f32>().try_into_vec().unwrap();
     let last: Vec<f32> = model.last_states(&table, &batch).into_data().convert::<f32>().try_into_vec().unwrap();
-    let worst = full.iter().zip(&last).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let worst = common::largest_difference(&full, &last);
     assert!(worst < 1e-4, "largest difference {worst}");
 }
 
@@ -170,7 +170,7 @@ fn grouped_fusion_equals_the_row_wise_head() {
     let grouped: Vec<f32> = grouped.into_data().convert::<f32>().try_into_vec().unwrap();
     let row_wise: Vec<f32> = row_wise.into_data().convert::<f32>().try_into_vec().unwrap();
     assert_eq!(grouped.len(), b * r);
-    let worst = grouped.iter().zip(&row_wise).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let worst = common::largest_difference(&grouped, &row_wise);
     assert!(worst < 1e-4, "largest difference {worst}");
 }
 
@@ -202,10 +202,9 @@ fn event_dropout_hides_an_events_scene_action_and_gap_but_not_its_item() {
         let s: Vec<f32> = model.states(&table, &batch).into_data().convert::<f32>().try_into_vec().unwrap();
         s
     };
-    let largest = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
     let hidden = vec![0.0; 4 * 12];
-    assert!(largest(&states(&windows, None), &states(&moved, None)) > 1e-3, "scenes and gaps are read");
-    assert!(largest(&states(&windows, Some(hidden.clone())), &states(&moved, Some(hidden))) < 1e-5, "hidden ones are not");
+    assert!(common::largest_difference(&states(&windows, None), &states(&moved, None)) > 1e-3, "scenes and gaps are read");
+    assert!(common::largest_difference(&states(&windows, Some(hidden.clone())), &states(&moved, Some(hidden))) < 1e-5, "hidden ones are not");
     let shown = vec![1.0; 4 * 12];
-    assert!(largest(&states(&windows, Some(shown)), &states(&windows, None)) < 1e-6, "a keep of 1 is no dropout");
+    assert!(common::largest_difference(&states(&windows, Some(shown)), &states(&windows, None)) < 1e-6, "a keep of 1 is no dropout");
 }

@@ -39,7 +39,7 @@ fn flex_weights_rank_the_same_on_wgpu() {
     let a = rank(&trained.model, &flex);
     let b = rank(&on_gpu, &gpu);
     for (x, y) in a.iter().zip(&b) {
-        let worst = x.scores.iter().zip(&y.scores).map(|(s, t)| (s - t).abs()).fold(0.0f32, f32::max);
+        let worst = common::largest_difference(&x.scores, &y.scores);
         assert!(worst < 1e-3, "retrieval scores differ by {worst}");
         for ((i, s), (j, t)) in x.head.iter().zip(&y.head) {
             assert!((s - t).abs() < 1e-3, "fusion scores {s} vs {t}");

@@ -63,11 +63,15 @@ pub struct LossOptions {
     pub event_dropout: f32,
 }
 
+/// `n` dropout flags: each 0 with probability `share`, else 1.
+fn keep_flags(n: usize, share: f32, rng: &mut Rng) -> Vec<f32> {
+    (0..n).map(|_| if rng.unit() < share { 0.0 } else { 1.0 }).collect()
+}
+
 /// The item table for a training batch, with a random `id_dropout` share of ID vectors off.
 pub fn training_table(model: &SceneRec, features: &ItemFeatures, id_dropout: f32, rng: &mut Rng) -> ItemTable {
     let n = features.len();
-    let keep: Vec<f32> = (0..n).map(|_| if rng.unit() < id_dropout { 0.0 } else { 1.0 }).collect();
-    let keep = Tensor::<2>::from_data(TensorData::new(keep, [n, 1]), &features.known.device());
+    let keep = Tensor::<2>::from_data(TensorData::new(keep_flags(n, id_dropout, rng), [n, 1]), &features.known.device());
     model.item_table(features, Some(keep))
 }
 
@@ -89,7 +93,7 @@ pub async fn batch_loss(
     let mut history = history_batch(&inputs, n, max_len, device);
     let [b, l] = history.dims();
     if opts.event_dropout > 0.0 {
-        let keep: Vec<f32> = (0..b * l).map(|_| if rng.unit() < opts.event_dropout { 0.0 } else { 1.0 }).collect();
+        let keep = keep_flags(b * l, opts.event_dropout, rng);
         history.side_keep = Some(Tensor::from_data(TensorData::new(keep, [b, l, 1]), device));
     }
     let (mut rows, mut targets, mut seen) = (Vec::new(), Vec::new(), Vec::new());

@@ -56,3 +56,8 @@ pub fn small_config(epochs: usize, dim: usize, max_len: usize) -> scenerec::trai
     c.model.max_len = max_len;
     c
 }
+
+/// The largest absolute difference between two equally long score lists.
+pub fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max)
+}
