@@ -38,6 +38,11 @@ fn resumed_run_matches_uninterrupted_run() {
         assert!(close(r.loss, s.loss) && close(r.valid_ndcg10, s.valid_ndcg10), "epoch {}: {r:?} vs {s:?}", r.epoch);
     }
 
+    // The stopping rule may change on resume (to extend a run); nothing else may.
+    let wider = TrainConfig { stop_window: 5, patience: 2, ..config(3) };
+    let same = fit(&wider, &input, &dev, Some(&ck), &mut Silent).unwrap();
+    assert_eq!((same.reports.len(), same.best_epoch), (3, resumed.best_epoch), "three epochs were done: nothing to add");
+
     let mut other = config(3);
     other.learning_rate *= 2.0;
     let err = fit(&other, &input, &dev, Some(&ck), &mut Silent).err().unwrap().to_string();

@@ -20,7 +20,6 @@ pub struct LoopState {
     pub rng: Rng,
     pub best_valid: f64,
     pub best_epoch: usize,
-    pub stale: usize,
     /// The learning rate the next epoch uses (lowered on plateaus).
     pub learning_rate: f64,
     pub reports: Vec<EpochReport>,
@@ -81,7 +80,7 @@ impl Checkpoint {
     }
 
     /// Whether the checkpoint holds a run `config` can resume: the same config except for the
-    /// stopping rule (`epochs`, `patience`), which may change to extend a run.
+    /// stopping rule (`epochs`, `patience`, `stop_window`), which may change to extend a run.
     pub fn resumable_by(&self, config: &TrainConfig) -> bool {
         self.state().is_ok_and(|s| same_run(&s.config, config))
     }
@@ -117,6 +116,6 @@ impl Checkpoint {
 
 /// Two configs describe the same run when they differ at most in the stopping rule.
 fn same_run(a: &TrainConfig, b: &TrainConfig) -> bool {
-    let stopping = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
+    let stopping = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, stop_window: 1, ..c.clone() };
     stopping(a) == stopping(b)
 }

@@ -24,8 +24,11 @@ pub struct TrainConfig {
     /// The learning rate is multiplied by this after every epoch that does not improve the
     /// validation score (reduce on plateau; 1: constant).
     pub lr_decay: f64,
-    /// Stop after this many epochs (validations) without a better NDCG@10.
+    /// Stop after this many epochs (validations) in which the mean NDCG@10 of the last
+    /// `stop_window` epochs set no new best (see [`crate::train::stopping`]).
     pub patience: usize,
+    /// How many epochs' validation scores the stopping rule averages (1: the last epoch alone).
+    pub stop_window: usize,
     /// Share of item ID vectors zeroed per batch, teaching the text path to stand alone.
     pub id_dropout: f32,
     /// Share of history events whose scene, action and time gap are hidden from the encoder
@@ -56,6 +59,7 @@ impl Default for TrainConfig {
             learning_rate: 1e-3,
             lr_decay: 0.5,
             patience: 5,
+            stop_window: 3,
             id_dropout: 0.1,
             event_dropout: 0.5,
             head_weight: 0.5,
@@ -102,8 +106,8 @@ impl TrainConfig {
 
     pub fn validate(&self) -> Result<()> {
         let bad = |m: &str| Err(Error::Config(m.to_string()));
-        if self.epochs == 0 || self.batch_size == 0 {
-            return bad("epochs and batch_size must be positive");
+        if self.epochs == 0 || self.batch_size == 0 || self.stop_window == 0 {
+            return bad("epochs, batch_size and stop_window must be positive");
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return bad("learning_rate must be a positive number");
@@ -134,5 +138,12 @@ mod tests {
             let e = TrainConfig { event_dropout: bad, ..TrainConfig::default() }.validate().unwrap_err();
             assert!(e.to_string().contains("event_dropout"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn the_stopping_window_is_at_least_one_epoch() {
+        assert!(TrainConfig { stop_window: 1, ..TrainConfig::default() }.validate().is_ok());
+        let e = TrainConfig { stop_window: 0, ..TrainConfig::default() }.validate().unwrap_err();
+        assert!(e.to_string().contains("stop_window"), "{e}");
     }
 }

@@ -1,6 +1,7 @@
 //! The training loop: epochs of shuffled windows (at least `min_epoch_steps` steps each), Adam,
 //! validation NDCG@10 after every epoch, the learning rate lowered after every epoch that does
-//! not improve it, early stopping on it, and a checkpoint after every epoch.
+//! not improve it, early stopping on its running mean (see [`super::stopping`]), and a
+//! checkpoint after every epoch.
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
@@ -13,6 +14,7 @@ use super::checkpoint::{Checkpoint, LoopState, Resumed};
 use super::config::TrainConfig;
 use super::loss::{batch_loss, training_table};
 use super::samples::{epoch_batches, windows};
+use super::stopping::plateau_epochs;
 use crate::backend::{block_on, read_f32};
 use crate::data::protocol::Case;
 use crate::data::{Catalog, Event};
@@ -143,7 +145,6 @@ pub fn fit(
         rng: Rng::new(cfg.seed),
         best_valid: f64::NEG_INFINITY,
         best_epoch: 0,
-        stale: 0,
         learning_rate: cfg.learning_rate,
         reports: Vec::new(),
     };
@@ -159,7 +160,11 @@ pub fn fit(
     }
 
     let loss_opts = cfg.loss_options(&mcfg);
-    while state.epochs_done < cfg.epochs && (state.stale < cfg.patience || state.epochs_done == 0) {
+    let plateau = |state: &LoopState| {
+        let curve: Vec<f64> = state.reports.iter().map(|r| r.valid_ndcg10).collect();
+        plateau_epochs(&curve, cfg.stop_window)
+    };
+    while state.epochs_done < cfg.epochs && (state.epochs_done == 0 || plateau(&state) < cfg.patience) {
         let epoch = state.epochs_done + 1;
         let t0 = Instant::now();
         train_device.seed(cfg.seed.wrapping_add(epoch as u64));
@@ -217,10 +222,8 @@ pub fn fit(
         if improved {
             state.best_valid = valid_ndcg10;
             state.best_epoch = epoch;
-            state.stale = 0;
             best = Some(block_on(store::save(&valid_model, &mcfg, fingerprint, "pretrained"))?);
         } else {
-            state.stale += 1;
             state.learning_rate *= cfg.lr_decay;
         }
         if let Some(ck) = checkpoint {

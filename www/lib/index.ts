@@ -32,16 +32,21 @@ export type * from "./types.js";
 export { LocalStore, StorageError } from "./storage.js";
 export type { ExportedData, StorageSummary, StoredWeights } from "./storage.js";
 
-type Pending = { resolve: (v: any) => void; reject: (e: Error) => void; onProgress?: (p: any) => void };
+type Pending = { method: Call["method"]; resolve: (v: any) => void; reject: (e: Error) => void; onProgress?: (p: any) => void };
 
 /**
  * While calls are in flight the client pings its worker every `PING_MS`; a worker silent for
  * `SILENCE_MS` counts as dead (terminated, crashed or hung: there is no event for a worker that
  * is gone). A live worker answers between the steps of its work — fine-tuning yields after
- * every step, ranking and loading await their reads — so it is never silent for that long.
+ * every step, ranking and loading await their reads — so it is never silent for that long once
+ * warm. The first call of each kind on a worker may be silent for `WARMUP_SILENCE_MS`: it
+ * compiles what the later ones reuse (WebGPU shaders for a step's forward and backward pass),
+ * in one synchronous stretch that a software WebGPU adapter on a busy CPU was seen to stretch
+ * past 15 s.
  */
 const PING_MS = 1000;
 const SILENCE_MS = 15_000;
+const WARMUP_SILENCE_MS = 120_000;
 
 /** One worker running one engine, with promise-based calls. */
 class WorkerClient {
@@ -50,6 +55,8 @@ class WorkerClient {
   private pending = new Map<number, Pending>();
   private heardAt = 0;
   private watchdog: ReturnType<typeof setInterval> | null = null;
+  /** The kinds of call this worker has completed once (see `WARMUP_SILENCE_MS`). */
+  private warm = new Set<Call["method"]>();
   /** Set when the worker died or the wasm instance trapped; the owner then replaces it. */
   broken = false;
 
@@ -74,6 +81,7 @@ class WorkerClient {
       return;
     }
     this.pending.delete(reply.id);
+    this.warm.add(p.method);
     if (reply.ok) p.resolve(reply.value);
     else {
       if (reply.trapped) this.broken = true;
@@ -89,10 +97,12 @@ class WorkerClient {
   /** One watchdog tick: see `SILENCE_MS`. */
   private check() {
     if (this.pending.size === 0) return this.stopWatchdog();
-    if (performance.now() - this.heardAt > SILENCE_MS) {
+    const cold = [...this.pending.values()].some((p) => !this.warm.has(p.method));
+    const limit = cold ? WARMUP_SILENCE_MS : SILENCE_MS;
+    if (performance.now() - this.heardAt > limit) {
       this.broken = true;
       this.stopWatchdog();
-      this.failAll(new Error(`the scenerec worker did not answer for ${SILENCE_MS / 1000} s (it was terminated, crashed or hung); a fresh one takes over for the next call`));
+      this.failAll(new Error(`the scenerec worker did not answer for ${limit / 1000} s (it was terminated, crashed or hung); a fresh one takes over for the next call`));
       return;
     }
     this.worker.postMessage({ id: 0, method: "ping", args: null } satisfies Call);
@@ -108,7 +118,7 @@ class WorkerClient {
     if (this.pending.size === 0) this.heardAt = performance.now();
     this.watchdog ??= setInterval(() => this.check(), PING_MS);
     const done = new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onProgress });
+      this.pending.set(id, { method, resolve, reject, onProgress });
       try {
         this.worker.postMessage({ id, method, args } satisfies Call, transfer);
       } catch (e) {
@@ -371,6 +381,11 @@ export class Recommender {
   /** @internal Test hook (kept out of the published types): traps the wasm instance. */
   trapForTests(): Promise<void> {
     return this.run("trapForTests", {});
+  }
+
+  /** @internal Test hook (kept out of the published types): blocks the worker for `ms`, as a long compile does. */
+  stallForTests(ms: number): Promise<void> {
+    return this.run("stallForTests", { ms });
   }
 
   /** Frees the model and stops the worker. */

@@ -4,7 +4,7 @@ import type { Backend } from "./types.js";
 
 export interface Call {
   id: number;
-  method: "load" | "recommend" | "score" | "fineTune" | "cancel" | "ping" | "stats" | "exportWeights" | "addItems" | "dispose" | "trapForTests";
+  method: "load" | "recommend" | "score" | "fineTune" | "cancel" | "ping" | "stats" | "exportWeights" | "addItems" | "dispose" | "trapForTests" | "stallForTests";
   args: any;
 }
 

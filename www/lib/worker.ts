@@ -241,6 +241,9 @@ self.onmessage = async (event: MessageEvent<Call>) => {
       case "trapForTests":
         engine.trapForTests();
         break;
+      case "stallForTests":
+        for (const end = performance.now() + args.ms; performance.now() < end; );
+        break;
       case "dispose":
         engine.dispose();
         engine.free();

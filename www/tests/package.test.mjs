@@ -223,6 +223,21 @@ test("cpu: every bad input rejects with an Error and the next call works", async
   for (const k of ["okAfterItem", "okAfterAll", "okAfterTrap"]) assert.equal(results[k], 3, k);
 });
 
+test("cpu: a worker's first call of a kind may compile for long; a warm one silent for 15 s is replaced", async () => {
+  const out = await inPage("cpu", async (R, rec) => {
+    const attempt = (f) => f().then(() => "resolved", (e) => e.message);
+    // Loading ran only `load`: the first stall is a first call, as a first fine-tune step that
+    // compiles its shaders is. The second, on the now warm kind, is what a hung worker does.
+    const first = await attempt(() => rec.stallForTests(17_000));
+    const second = await attempt(() => rec.stallForTests(17_000));
+    const after = await rec.stats().then((s) => s.wasmMemoryBytes > 0);
+    return { first, second, after };
+  });
+  assert.equal(out.first, "resolved");
+  assert.match(out.second, /did not answer for 15 s/);
+  assert.equal(out.after, true, "the next call runs on a fresh worker");
+});
+
 test("cpu: added items rank at once from their text embedding, also on a replaced worker", async () => {
   // Two films the model has never seen, embedded by the CLI as a shop's server would.
   const file = join(ROOT, "runs/new-items.json");
