@@ -2,7 +2,7 @@
 # The accuracy benchmark on ML-1M (see README "Accuracy"): every model and peer in three tracks,
 # cold start and on-device fine-tuning. Writes bench/results/accuracy.{json,md}.
 #
-#   scripts/bench-accuracy.sh                 every part, then the merge (about 5½ hours on 2 cores)
+#   scripts/bench-accuracy.sh                 every part, then the merge (about 11 hours on 2 cores)
 #   scripts/bench-accuracy.sh sasrec,peers    only these parts (the others' last results are kept)
 #   DATASET=ml-100k scripts/bench-accuracy.sh the same on MovieLens-100k (about 1½ hours):
 #                                             bench/results/ml-100k/, runs/bench-ml-100k/
@@ -13,10 +13,12 @@
 # A training interrupted mid-part resumes from its last epoch when the part runs again with the
 # same config (delete runs/bench/ to start afresh).
 #
-# Parts: peers, sasrec, scenerec, no-lm, per-scene, cold-start, fine-tune (it needs scenerec's
-# model), fine-tune-unseen (the same users with a model pretrained without them, scenerec's
-# schedule; about 50 minutes), sasrec-seeds and scenerec-seeds (training variance: each model
-# retrained with two more seeds and the schedule its main part chose, about 1½ hours each).
+# Parts: peers, sasrec, scenerec, no-lm, per-scene, cold-start, fine-tune-sweep (the default
+# pull of fine-tuning toward the shared weights, chosen on validation: about 40 minutes),
+# fine-tune (both need scenerec's model), fine-tune-unseen (the same users with a model
+# pretrained without them, scenerec's schedule; about 1½ hours), sasrec-seeds and
+# scenerec-seeds (training variance: each model retrained with two more seeds and the schedule
+# its main part chose, about 3 hours each).
 # Each part runs in its own single-threaded process (on these 2 cores two one-thread trainings
 # side by side finish sooner than one after the other with two threads each), in two lanes;
 # each leaves its results in runs/bench/parts/ and its log in runs/bench/logs/. The main model's weights are left in
@@ -50,21 +52,19 @@ scene_shards() {
     wait "${pids[$i]}" || { echo "per-scene shard $i failed: see $runs/logs/per-scene-shard-$i.log" >&2; return 1; }
   done
 }
-wanted=",${1:-peers,sasrec,scenerec,no-lm,per-scene,cold-start,fine-tune,fine-tune-unseen,sasrec-seeds,scenerec-seeds},"
+wanted=",${1:-peers,sasrec,scenerec,no-lm,per-scene,cold-start,fine-tune-sweep,fine-tune,fine-tune-unseen,sasrec-seeds,scenerec-seeds},"
 part() {
   [[ "$wanted" == *",$1,"* ]] || return 0
   echo "$(date +%T) part $1 (log: $runs/logs/$1.log)"
   if [ "$1" = per-scene ] && [ "$jobs" -gt 1 ]; then scene_shards || return 1; fi
   bench "$1" > "$runs/logs/$1.log" 2>&1 || { echo "part $1 failed: see $runs/logs/$1.log" >&2; return 1; }
 }
-# Two lanes of about equal length; fine-tuning waits for the scenerec part's model. Lane b
-# reaches fine-tune-unseen after about 4 hours, lane a finishes the scenerec part (whose kept
-# schedule it reads) after about 1½.
-(part scenerec && part no-lm && part cold-start && part scenerec-seeds) & lane_a=$!
+# Two lanes of about equal length; the fine-tuning parts follow the scenerec part, whose model
+# and kept schedule they read (lane b reaches fine-tune-unseen long after lane a has it).
+(part scenerec && part fine-tune-sweep && part fine-tune && part no-lm && part cold-start && part scenerec-seeds) & lane_a=$!
 (part peers && part sasrec && part per-scene && part sasrec-seeds && part fine-tune-unseen) & lane_b=$!
 status=0
 wait "$lane_a" || status=1
 wait "$lane_b" || status=1
-part fine-tune || status=1
 bench none
 exit "$status"

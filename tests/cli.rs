@@ -198,27 +198,29 @@ fn surfaces_rank_the_whole_catalogue() {
 }
 
 /// The fine-tuning parts of the benchmark on a slice: the unseen-users part refuses to run
-/// before the scenerec part, then measures the same users as the fine-tune part with a model
-/// trained on the others.
+/// before the scenerec part, then measures the fine-tune part's users (all of them, on a slice
+/// this small) with a model trained on the others; the sweep measures every strength on
+/// validation users and names the best.
 #[test]
 fn bench_fine_tuning_parts() {
     let (root, data, config) = workspace("cli-bench");
     let (runs, out) = (root.join("runs"), root.join("out"));
+    // 40 users keep the sweep's five strengths quick.
     let bench = |parts: &str| {
         let args = ["bench", "--data", data.to_str().unwrap(), "--config", config.to_str().unwrap(), "--runs",
-                    runs.to_str().unwrap(), "--out", out.to_str().unwrap(), "--parts", parts];
+                    runs.to_str().unwrap(), "--out", out.to_str().unwrap(), "--parts", parts, "--fine-tune-users", "40"];
         scenerec(&args)
     };
     let early = bench("fine-tune-unseen");
     assert!(!early.status.success() && text(&early).contains("run the benchmark's scenerec part first"), "{}", text(&early));
 
-    let done = bench("scenerec,fine-tune,fine-tune-unseen");
+    let done = bench("scenerec,fine-tune-sweep,fine-tune,fine-tune-unseen");
     assert!(done.status.success(), "{}", text(&done));
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("accuracy.json")).unwrap()).unwrap();
     let (seen, unseen) = (&json["fine_tune"], &json["fine_tune_unseen"]);
     let users = seen["users"].as_u64().unwrap();
     let test_users = json["tracks"]["agnostic"]["scenerec"]["queries"].as_u64().unwrap();
-    assert!(users > 0 && users <= test_users / 2, "half the users at most are held out: {users} of {test_users}");
+    assert_eq!(users, 40, "--fine-tune-users caps the users ({test_users} test users)");
     assert_eq!(unseen["users"], seen["users"], "the same users");
     assert_eq!(unseen["train"]["epochs"], 1);
     for bucket in ["last5", "last20", "all"] {
@@ -229,10 +231,20 @@ fn bench_fine_tuning_parts() {
             }
         }
     }
+    let sweep = &json["fine_tune_sweep"];
+    let candidates = sweep["candidates"].as_array().unwrap();
+    assert!(candidates.len() > 1 && sweep["users"] == 40, "{sweep}");
+    let best = candidates.iter().map(|c| c["worst_ratio"].as_f64().unwrap()).fold(f64::MIN, f64::max);
+    let chosen = candidates.iter().find(|c| c["anchor"] == sweep["chosen"]).expect("the chosen strength is a candidate");
+    assert_eq!(chosen["worst_ratio"].as_f64().unwrap(), best, "the chosen strength has the best worst cell");
+    // Every strength is measured on the same users: the same "before", different "after".
+    let before = |c: &serde_json::Value| c["history"]["all"]["in_scene"]["before"].clone();
+    assert!(candidates.iter().all(|c| before(c) == before(&candidates[0])));
     // The unseen model is another model: it ranks the same users differently before fine-tuning.
     assert_ne!(unseen["history"]["all"]["in_scene"]["before"], seen["history"]["all"]["in_scene"]["before"]);
     let md = std::fs::read_to_string(out.join("accuracy.md")).unwrap();
     assert!(md.contains("## On-device fine-tuning of users the model never saw"), "{md}");
+    assert!(md.contains("## Fine-tuning's pull toward the shared weights (validation)"), "{md}");
     std::fs::remove_dir_all(&root).ok();
 }
 

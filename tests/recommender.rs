@@ -248,7 +248,32 @@ fn fine_tuning_can_be_stopped_and_rejects_bad_options() {
     assert!(!report.completed);
     let bad = FineTuneOptions { learning_rate: f64::NAN, ..Default::default() };
     assert!(block_on(rec.fine_tune(&h, &bad, |_, _| true)).is_err());
+    for anchor in [-1.0, f64::NAN, f64::INFINITY, scenerec::fine_tune::MAX_ANCHOR + 1.0] {
+        let bad = FineTuneOptions { anchor, ..Default::default() };
+        let err = block_on(rec.fine_tune(&h, &bad, |_, _| true)).err().unwrap().to_string();
+        assert!(err.contains("anchor is"), "{err}");
+    }
     assert!(block_on(rec.fine_tune(&h[..1], &FineTuneOptions::default(), |_, _| true)).err().unwrap().to_string().contains("two interactions"));
+}
+
+/// The pull toward the shared weights is what holds fine-tuning back: the stronger it is (within
+/// its bounds), the less the tuned model's scores move from the shared model's.
+#[test]
+fn fine_tuning_anchor_holds_the_scores_near_the_shared_models() {
+    let (p, ..) = artifacts();
+    let shared = load();
+    let h = history(p, &p.data.histories[2][..12]);
+    let items: Vec<String> = (0..200).map(|i| shared.catalog().id(i).to_string()).collect();
+    let before = block_on(shared.score(&h, None, &items)).unwrap();
+    let moved = |anchor: f64| {
+        let mut rec = load();
+        block_on(rec.fine_tune(&h, &FineTuneOptions { anchor, ..Default::default() }, |_, _| true)).unwrap();
+        let after = block_on(rec.score(&h, None, &items)).unwrap();
+        before.iter().zip(&after).map(|(b, a)| (a - b).abs()).sum::<f32>() / before.len() as f32
+    };
+    let moves: Vec<f32> = [0.0, 3.0, FineTuneOptions::default().anchor, 300.0].into_iter().map(moved).collect();
+    assert!(moves.windows(2).all(|w| w[0] > w[1]), "mean score change for anchors 0, 3, default, 300: {moves:?}");
+    assert!(moves[0] > 10.0 * moves[2], "no pull moved the scores only {} (default: {})", moves[0], moves[2]);
 }
 
 /// The export ranks as the trained model does: its (default, int6) item vectors change each

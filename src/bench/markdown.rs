@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::{MODELS, NO_LM, OURS};
 use crate::eval::Track;
+use crate::fine_tune::DEFAULT_ANCHOR;
 
 const KEYS: [&str; 7] = ["hr@10", "ndcg@10", "ndcg@20", "auc", "coverage@10", "diversity@10", "novelty@10"];
 
@@ -66,6 +67,19 @@ pub fn render(r: &Value) -> String {
             num(&c["random_in_scene"]["ndcg@10"]),
             num(&c["lm_gain_over_best_baseline"])
         );
+    }
+    let f = &r["fine_tune_sweep"];
+    if f.is_object() {
+        s += &format!(
+            "\n## Fine-tuning's pull toward the shared weights (validation)\n\n{} validation users (the validation item held out), fine-tuned with each strength (`anchor`); after ÷ before NDCG@10 per history and track. Chosen: the highest worst cell, {} ({}).\n\n",
+            f["users"],
+            anchor(&f["chosen"]),
+            match f["default"].as_f64() {
+                Some(then) if then != DEFAULT_ANCHOR => format!("the browser's default is {DEFAULT_ANCHOR}; it was {then} when the sweep ran"),
+                _ => format!("the browser's default: {DEFAULT_ANCHOR}"),
+            }
+        );
+        s += &sweep_table(f);
     }
     let f = &r["fine_tune"];
     if f.is_object() {
@@ -189,6 +203,38 @@ fn fine_tune_table(f: &Value) -> String {
     s
 }
 
+/// A strength of the sweep as a number (`30`, not `30.0`).
+fn anchor(v: &Value) -> String {
+    v.as_f64().map_or("–".into(), |a| a.to_string())
+}
+
+/// One row per strength of the sweep: each bucket's after ÷ before, in-scene and agnostic, the
+/// shortest history first.
+fn sweep_table(f: &Value) -> String {
+    let candidates = f["candidates"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let buckets: Vec<&str> =
+        ["last5", "last20", "all"].into_iter().filter(|b| candidates.first().is_some_and(|c| !c["history"][*b].is_null())).collect();
+    let mut s = String::from("| anchor |");
+    for b in &buckets {
+        s += &format!(" {b} in-scene | {b} agnostic |");
+    }
+    s += " worst |\n|---|";
+    s += &"---|---|".repeat(buckets.len());
+    s += "---|\n";
+    for c in candidates {
+        s += &format!("| {} |", anchor(&c["anchor"]));
+        for b in &buckets {
+            for track in ["in_scene", "agnostic"] {
+                let cell = &c["history"][*b][track];
+                let r = cell["after"].as_f64().zip(cell["before"].as_f64()).map(|(a, b)| format!("{:.3}", a / b));
+                s += &format!(" {} |", r.unwrap_or_else(|| "–".into()));
+            }
+        }
+        s += &format!(" {} |\n", c["worst_ratio"].as_f64().map_or("–".into(), |w| format!("{w:.3}")));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -204,6 +250,9 @@ mod tests {
                       "sasrec": {"seconds": 2000.6, "epochs": 30, "variants": [{"variant": "constant", "valid_ndcg@10": 0.2, "seconds": 3.2}]}},
             "missing_parts": ["cold-start"],
             "paired": {"agnostic": {"sasrec": {"ratio": 0.97, "ci95": [0.94, 1.012]}}},
+            "fine_tune_sweep": {"users": 4, "chosen": 30.0, "default": 3.0, "candidates": [
+                {"anchor": 30.0, "worst_ratio": 0.5, "history": {"last5": {
+                    "in_scene": {"before": 0.2, "after": 0.1}, "agnostic": {"before": 0.1, "after": 0.11}}}}]},
             "fine_tune": {"users": 2, "options": {}, "history": {"all": {
                 "in_scene": {"before": 0.3, "after": 0.31, "paired": {"ratio": 1.033, "ci95": [1.0, 1.07]}},
                 "agnostic": {"before": 0.1, "after": 0.1}, "seconds_per_user": 0.1}}},
@@ -220,6 +269,9 @@ mod tests {
         assert!(md.contains("| constant | 0.2000 | 3 |"), "{md}");
         assert!(md.contains("Parts not run yet: cold-start."), "{md}");
         assert!(md.contains("| all | 0.3000 → 0.3100 (1.033 [1.000, 1.070]) | 0.1000 → 0.1000 | 0.1000 |"), "fine-tuning: {md}");
+        let now = crate::fine_tune::DEFAULT_ANCHOR;
+        assert!(md.contains(&format!("Chosen: the highest worst cell, 30 (the browser's default is {now}; it was 3 when the sweep ran)")), "sweep: {md}");
+        assert!(md.contains("| anchor | last5 in-scene | last5 agnostic | worst |\n|---|---|---|---|\n| 30 | 0.500 | 1.100 | 0.500 |"), "sweep: {md}");
         assert!(md.contains("model pretrained without them (best epoch 7 of 11)"), "unseen users: {md}");
         assert!(md.contains("| last5 | 0.2000 → 0.2500 | – → – | 0.2000 |"), "unseen users: {md}");
         assert!(md.contains("| scenerec ÷ | agnostic |\n|---|---|\n| sasrec | 0.970 [0.940, 1.012] |"), "paired: {md}");

@@ -47,6 +47,8 @@ pub enum Part {
     PerScene,
     /// Withheld items ranked from text.
     ColdStart,
+    /// The default pull toward the shared weights of fine-tuning, chosen on validation.
+    FineTuneSweep,
     /// On-device fine-tuning of the `scenerec` part's model.
     FineTune,
     /// On-device fine-tuning of the same users with a model pretrained without them.
@@ -60,13 +62,14 @@ pub enum Part {
 impl Part {
     /// In the order the full benchmark runs them (fine-tuning needs the scenerec part's model,
     /// the seeds parts and unseen fine-tuning their main part's kept schedule).
-    pub const ALL: [Part; 10] = [
+    pub const ALL: [Part; 11] = [
         Part::Peers,
         Part::SasRec,
         Part::SceneRec,
         Part::NoLm,
         Part::PerScene,
         Part::ColdStart,
+        Part::FineTuneSweep,
         Part::FineTune,
         Part::FineTuneUnseen,
         Part::SasRecSeeds,
@@ -81,6 +84,7 @@ impl Part {
             Part::NoLm => "no-lm",
             Part::PerScene => "per-scene",
             Part::ColdStart => "cold-start",
+            Part::FineTuneSweep => "fine-tune-sweep",
             Part::FineTune => "fine-tune",
             Part::FineTuneUnseen => "fine-tune-unseen",
             Part::SasRecSeeds => "sasrec-seeds",
@@ -112,6 +116,7 @@ impl Part {
         };
         match self {
             Part::ColdStart => extra("cold_start"),
+            Part::FineTuneSweep => extra("fine_tune_sweep"),
             Part::FineTune => extra("fine_tune"),
             Part::FineTuneUnseen => extra("fine_tune_unseen"),
             Part::SasRecSeeds => seeds(SASREC),
@@ -152,6 +157,8 @@ pub struct Bench<'a> {
     pub runs: PathBuf,
     /// A progress reporter for the training run of the given name.
     pub progress: &'a dyn Fn(&str) -> Box<dyn Progress>,
+    /// At most this many users in the fine-tuning parts (`None`: each part's own number).
+    pub fine_tune_users: Option<usize>,
 }
 
 impl Bench<'_> {
@@ -174,6 +181,7 @@ impl Bench<'_> {
             }
             Part::PerScene => per_scene::run(self, &p)?,
             Part::ColdStart => cold::run(self, &p)?,
+            Part::FineTuneSweep => fine_tune::run_sweep(self, &p)?,
             Part::FineTune => fine_tune::run(self, &p)?,
             Part::FineTuneUnseen => fine_tune::run_unseen(self, &p)?,
             Part::SasRecSeeds => seeds::run(self, &p, part, Part::SasRec, SASREC, &sasrec::config(&self.cfg))?,
@@ -496,7 +504,7 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
         if let Some(s) = result["seeds"].as_object() {
             seeds.extend(s.clone());
         }
-        for key in ["cold_start", "fine_tune", "fine_tune_unseen"] {
+        for key in ["cold_start", "fine_tune_sweep", "fine_tune", "fine_tune_unseen"] {
             if !result[key].is_null() {
                 extra.insert(key.into(), result[key].clone());
             }
@@ -534,6 +542,7 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
         "paired": paired,
         "training_variance": variance,
         "cold_start": extra.get("cold_start"),
+        "fine_tune_sweep": extra.get("fine_tune_sweep"),
         "fine_tune": extra.get("fine_tune"),
         "fine_tune_unseen": extra.get("fine_tune_unseen"),
         "train": train,
@@ -560,7 +569,7 @@ mod tests {
         let runs = std::env::temp_dir().join(format!("scenerec-kept-{}", std::process::id()));
         let progress = |_: &str| -> Box<dyn Progress> { unreachable!("nothing is trained") };
         let cfg = TrainConfig { lr_decay: 1.0, exclude_seen: true, ..TrainConfig::default() };
-        let bench = Bench { cfg: cfg.clone(), data: Path::new("unused"), runs: runs.clone(), progress: &progress };
+        let bench = Bench { cfg: cfg.clone(), data: Path::new("unused"), runs: runs.clone(), progress: &progress, fine_tune_users: None };
         let missing = bench.kept_schedule(Part::SasRec, "sasrec", &cfg).unwrap_err().to_string();
         assert!(missing.contains("run the benchmark's sasrec part first"), "{missing}");
 

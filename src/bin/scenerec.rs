@@ -184,8 +184,8 @@ enum Command {
         /// Working directory for the benchmark's training runs and parts' results.
         #[arg(long, default_value = "runs/bench")]
         runs: PathBuf,
-        /// Parts to run (peers, sasrec, scenerec, no-lm, per-scene, cold-start, fine-tune,
-        /// fine-tune-unseen, sasrec-seeds, scenerec-seeds), comma-separated; `all` runs every
+        /// Parts to run (peers, sasrec, scenerec, no-lm, per-scene, cold-start, fine-tune-sweep,
+        /// fine-tune, fine-tune-unseen, sasrec-seeds, scenerec-seeds), comma-separated; `all` runs every
         /// part, `none` only merges.
         #[arg(long, default_value = "all")]
         parts: String,
@@ -197,6 +197,11 @@ enum Command {
         /// them finds the models trained and measures them.
         #[arg(long, value_name = "I/N")]
         scene_shard: Option<String>,
+        /// Measure the fine-tuning parts on at most this many users, for a quicker look (by
+        /// default: 1,000 validation users for the sweep, 2,000 test users for fine-tune, 500
+        /// for fine-tune-unseen).
+        #[arg(long, value_name = "N")]
+        fine_tune_users: Option<usize>,
     },
 }
 
@@ -223,8 +228,9 @@ fn main() -> ExitCode {
         Command::Fuzz { target, inputs, seed, data, json, write } => {
             commands::fuzz(&target, inputs, seed, &data, json.as_deref(), write.as_deref())
         }
-        Command::Bench { set, out, runs, parts, command, scene_shard } => {
-            commands::bench(&set.data, set.config.as_deref(), &out, &runs, &parts, &command, scene_shard.as_deref())
+        Command::Bench { set, out, runs, parts, command, scene_shard, fine_tune_users } => {
+            let (parts, shard) = (parts.as_str(), scene_shard.as_deref());
+            commands::bench(&set.data, set.config.as_deref(), &out, &runs, parts, &command, shard, fine_tune_users)
         }
     };
     match result {

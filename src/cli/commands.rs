@@ -468,7 +468,7 @@ pub fn synth(items: usize, seed: u64, encoding: &str, out: &Path) -> Result<()> 
 
 /// `bench`: runs the named benchmark parts (see [`crate::bench`]), then merges every part's
 /// results into `out`; with `scene_shard` (`I/N`) it only trains that shard of the per-scene
-/// part's scene models.
+/// part's scene models. `fine_tune_users` caps the users the fine-tuning parts measure.
 pub fn bench(
     data: &Path,
     config: Option<&Path>,
@@ -477,6 +477,7 @@ pub fn bench(
     parts: &str,
     command: &str,
     scene_shard: Option<&str>,
+    fine_tune_users: Option<usize>,
 ) -> Result<()> {
     use crate::bench::{Bench, Part, merge};
     let parts: Vec<Part> = match parts {
@@ -485,7 +486,10 @@ pub fn bench(
         list => list.split(',').map(|p| Part::parse(p.trim())).collect::<Result<_>>()?,
     };
     let progress = |_: &str| -> Box<dyn crate::train::Progress> { Box::new(TrainBars::default()) };
-    let bench = Bench { cfg: load_config(config)?, data, runs: runs.to_path_buf(), progress: &progress };
+    if fine_tune_users == Some(0) {
+        return Err(Error::Input("--fine-tune-users 0: the fine-tuning parts need at least one user".into()));
+    }
+    let bench = Bench { cfg: load_config(config)?, data, runs: runs.to_path_buf(), progress: &progress, fine_tune_users };
     if let Some(shard) = scene_shard {
         if parts != [Part::PerScene] {
             return Err(Error::Input("--scene-shard belongs to the per-scene part: pass --parts per-scene".into()));

@@ -237,8 +237,8 @@ impl Engine {
         })
     }
 
-    /// Starts fine-tuning on `history` with `options` (`{steps, batch, learningRate, seed}`,
-    /// all optional). Ranking keeps the current weights until `fineTuneCommit`. The caller
+    /// Starts fine-tuning on `history` with `options` (`{steps, batch, learningRate, seed,
+    /// anchor}`, all optional). Ranking keeps the current weights until `fineTuneCommit`. The caller
     /// drives the run with `fineTuneStep`, so it can report progress and cancel in between.
     #[wasm_bindgen(js_name = fineTuneBegin)]
     pub fn fine_tune_begin(&self, history: History, options: JsValue) -> Result<(), JsValue> {

@@ -310,7 +310,7 @@ export class Recommender {
   }
 
   /** Fine-tunes on the device; cancel with `signal` (the previous weights are then kept). */
-  async fineTune({ history, steps, batch, learningRate, seed, onProgress, signal }: FineTuneOptions): Promise<FineTuneResult> {
+  async fineTune({ history, steps, batch, learningRate, seed, anchor, onProgress, signal }: FineTuneOptions): Promise<FineTuneResult> {
     if (signal?.aborted) throw new Error("fine-tuning was cancelled before it started");
     let running = 0;
     const abort = () => running && this.client.cancel(running);
@@ -318,7 +318,7 @@ export class Recommender {
     try {
       // Unset options are left out, so the engine's defaults apply (one place: FineTuneOptions,
       // which also bounds them); what is set must be a number, or it could not reach the worker.
-      const options = Object.fromEntries(Object.entries({ steps, batch, learningRate, seed }).filter(([, v]) => v !== undefined));
+      const options = Object.fromEntries(Object.entries({ steps, batch, learningRate, seed, anchor }).filter(([, v]) => v !== undefined));
       for (const [name, value] of Object.entries(options)) {
         if (typeof value !== "number") throw new Error(`${name} must be a number, not ${typeof value === "string" ? JSON.stringify(value) : typeof value}`);
       }

@@ -148,6 +148,7 @@ test("cpu: every bad input rejects with an Error and the next call works", async
     out.badFineTune = await attempt(() => rec.fineTune({ history, learningRate: -1 }));
     out.hugeBatch = await attempt(() => rec.fineTune({ history, batch: 1e9 }));
     out.stringSteps = await attempt(() => rec.fineTune({ history, steps: "5" }));
+    out.badAnchor = await attempt(() => rec.fineTune({ history, anchor: -1 }));
     out.badK = [];
     for (const k of [-1, 0, "5", 1.5, true, [3], NaN]) out.badK.push(await attempt(() => rec.recommend({ history, k })));
     out.hugeK = await rec.recommend({ history, scene: "Comedy", k: 2 ** 32 + 5 }).then((r) => r.length);
@@ -201,6 +202,7 @@ test("cpu: every bad input rejects with an Error and the next call works", async
   assert.ok(results.memory > 1e6 && results.memory % 65536 === 0, `stats() reports the wasm memory in whole pages: ${results.memory}`);
   assert.match(results.hugeBatch, /batch is 1000000000; it must be from 1 to/);
   assert.match(results.stringSteps, /steps|invalid type/);
+  assert.match(results.badAnchor, /anchor is -1; it must be from 0 to 1000/);
   for (const e of results.badK) assert.match(e, /k must be a positive integer/);
   const comedy = JSON.parse(readFileSync(join(ROOT, MODEL, "catalog.json"), "utf8")).scenes.indexOf("Comedy");
   const comedies = JSON.parse(readFileSync(join(ROOT, MODEL, "catalog.json"), "utf8")).items.filter((it) => it.scene === comedy).length;
