@@ -84,8 +84,8 @@ pub fn run_sweep(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
         candidates.push(json!({"anchor": opts.anchor, "worst_ratio": worst, "history": m["history"]}));
     }
     let chosen = chosen.map(|(anchor, _)| anchor);
-    if chosen != Some(DEFAULT_ANCHOR) {
-        eprintln!("the sweep chose anchor {chosen:?}; the default (DEFAULT_ANCHOR) is {DEFAULT_ANCHOR}");
+    if let Some(anchor) = chosen.filter(|&a| a != DEFAULT_ANCHOR) {
+        eprintln!("the sweep chose anchor {anchor}; the default (DEFAULT_ANCHOR) is {DEFAULT_ANCHOR}");
     }
     Ok(json!({"fine_tune_sweep": {
         "split": "valid", "users": cases.len(), "candidates": candidates, "chosen": chosen, "default": DEFAULT_ANCHOR,
