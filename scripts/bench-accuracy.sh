@@ -8,7 +8,9 @@
 #                                             bench/results/ml-100k/, runs/bench-ml-100k/
 #
 #   JOBS=2 scripts/bench-accuracy.sh per-scene  the per-scene part's six scene models trained
-#                                             two processes at a time (for a part run alone)
+#                                             two processes at a time (for a part run alone;
+#                                             likewise cold-start's two models and each seeds
+#                                             part's two seeds)
 #
 # A training interrupted mid-part resumes from its last epoch when the part runs again with the
 # same config (delete runs/bench/ to start afresh).
@@ -41,22 +43,22 @@ bench() {
   "$SCENEREC_BIN" bench --data "data/$dataset" --config configs/default.json --out "$out" \
     --runs "$runs" --command "$command" --parts "$@"
 }
-# The per-scene part's scene models in $jobs processes side by side (the part then finds them
-# trained).
-scene_shards() {
+# Part $1's models (per-scene, cold-start, the seeds parts) trained in $jobs processes side by side (the part
+# then finds them trained).
+shards() {
   local i pids=()
   for ((i = 0; i < jobs; i++)); do
-    bench per-scene --scene-shard "$i/$jobs" > "$runs/logs/per-scene-shard-$i.log" 2>&1 & pids+=($!)
+    bench "$1" --shard "$i/$jobs" > "$runs/logs/$1-shard-$i.log" 2>&1 & pids+=($!)
   done
   for i in "${!pids[@]}"; do
-    wait "${pids[$i]}" || { echo "per-scene shard $i failed: see $runs/logs/per-scene-shard-$i.log" >&2; return 1; }
+    wait "${pids[$i]}" || { echo "$1 shard $i failed: see $runs/logs/$1-shard-$i.log" >&2; return 1; }
   done
 }
 wanted=",${1:-peers,sasrec,scenerec,no-lm,per-scene,cold-start,fine-tune-sweep,fine-tune,fine-tune-unseen,sasrec-seeds,scenerec-seeds},"
 part() {
   [[ "$wanted" == *",$1,"* ]] || return 0
   echo "$(date +%T) part $1 (log: $runs/logs/$1.log)"
-  if [ "$1" = per-scene ] && [ "$jobs" -gt 1 ]; then scene_shards || return 1; fi
+  if [[ "$1" =~ ^(per-scene|cold-start|sasrec-seeds|scenerec-seeds)$ ]] && [ "$jobs" -gt 1 ]; then shards "$1" || return 1; fi
   bench "$1" > "$runs/logs/$1.log" 2>&1 || { echo "part $1 failed: see $runs/logs/$1.log" >&2; return 1; }
 }
 # Two lanes of about equal length; the fine-tuning parts follow the scenerec part, whose model

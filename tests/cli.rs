@@ -263,16 +263,21 @@ fn bench_scene_shards_and_carried_parts() {
         scenerec(&args)
     };
     let scene_runs = || std::fs::read_dir(&runs).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("scenerec_scene_")).count();
-    for (parts, shard, error) in [("per-scene", "2/2", "want I/N with I < N"), ("per-scene", "one", "want I/N"), ("scenerec", "0/2", "--parts per-scene")] {
-        let bad = bench(parts, &["--scene-shard", shard]);
+    for (parts, shard, error) in [
+        ("per-scene", "2/2", "want I/N with I < N"),
+        ("per-scene", "one", "want I/N"),
+        ("scenerec", "0/2", "parts that train several models (per-scene, cold-start, sasrec-seeds, scenerec-seeds)"),
+        ("per-scene,cold-start", "0/2", "name one part"),
+    ] {
+        let bad = bench(parts, &["--shard", shard]);
         assert!(!bad.status.success() && text(&bad).contains(error), "{shard}: {}", text(&bad));
     }
 
-    let first = bench("per-scene", &["--scene-shard", "0/2"]);
+    let first = bench("per-scene", &["--shard", "0/2"]);
     assert!(first.status.success(), "{}", text(&first));
     let half = scene_runs();
     assert!(!runs.join("parts").join("per-scene.json").exists() && !out.exists(), "a shard only trains");
-    let second = bench("per-scene", &["--scene-shard", "1/2"]);
+    let second = bench("per-scene", &["--shard", "1/2"]);
     assert!(second.status.success(), "{}", text(&second));
     let scenes = scene_runs();
     assert!(half > 0 && scenes > half && scenes <= 2 * half, "shard 0 trains every other scene: {half} of {scenes}");
@@ -319,5 +324,38 @@ fn bench_scene_shards_and_carried_parts() {
     assert!(bench("none", &[]).status.success());
     assert_eq!(read()["carried_parts"], serde_json::json!([]));
     assert!(read()["tracks"]["in_scene"]["scenerec_per_scene"].is_null());
+    std::fs::remove_dir_all(&root).ok();
+}
+
+/// The cold-start part's two models trained in shards, one each (as `JOBS=2
+/// scripts/bench-accuracy.sh cold-start` runs them side by side), then measured by the part
+/// without retraining.
+#[test]
+fn bench_cold_start_shards() {
+    let (root, data, config) = workspace("cli-cold");
+    let (runs, out) = (root.join("runs"), root.join("out"));
+    let bench = |extra: &[&str]| {
+        let mut args = vec!["bench", "--data", data.to_str().unwrap(), "--config", config.to_str().unwrap(), "--runs",
+                            runs.to_str().unwrap(), "--out", out.to_str().unwrap(), "--parts", "cold-start"];
+        args.extend_from_slice(extra);
+        scenerec(&args)
+    };
+    let first = bench(&["--shard", "0/2"]);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(runs.join("cold_scenerec_no_lm").exists() && !runs.join("cold_scenerec").exists(), "shard 0 trains the first model only");
+    assert!(!runs.join("parts").join("cold-start.json").exists() && !out.exists(), "a shard only trains");
+    let second = bench(&["--shard", "1/2"]);
+    assert!(second.status.success() && runs.join("cold_scenerec").exists(), "{}", text(&second));
+
+    let part = bench(&[]);
+    assert!(part.status.success(), "{}", text(&part));
+    assert_eq!(text(&part).matches("== resuming cold_").count(), 2, "{}", text(&part));
+    assert!(!text(&part).contains("== training"), "the shards' models are not retrained: {}", text(&part));
+    let results: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("accuracy.json")).unwrap()).unwrap();
+    for model in ["scenerec", "scenerec_no_lm"] {
+        let ndcg = results["cold_start"][model]["overall"]["ndcg@10"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&ndcg), "{model}: {ndcg}");
+    }
+    assert!(results["cold_start"]["lm_gain_over_best_baseline"].as_f64().unwrap() > 0.0);
     std::fs::remove_dir_all(&root).ok();
 }

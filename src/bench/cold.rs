@@ -9,23 +9,69 @@ use serde_json::{Value, json};
 
 use super::{Bench, NO_LM, OURS, report_json};
 use crate::backend::{BackendKind, device};
-use crate::data::protocol::{cold_start, leave_one_out};
+use crate::data::protocol::{ColdSplit, Split, cold_start, leave_one_out};
 use crate::eval::{EvalSetup, Excluded, Query, Track, evaluate, item_users, model_ranker};
 use crate::experiment::Prepared;
 use crate::metrics::{LIST_K, ndcg};
 use crate::rank::Ranking;
-use crate::train::TrainInput;
+use crate::train::{TrainInput, Trained};
 use crate::Result;
 
 /// Share of items withheld.
 const COLD_FRACTION: f64 = 0.1;
 
+/// The models trained on the warm items: name, and whether it reads the text embeddings.
+const MODELS: [(&str, bool); 2] = [(NO_LM, false), (OURS, true)];
+
+/// The withheld items and the warm data the models train on.
+struct Cold {
+    split: ColdSplit,
+    known: Vec<bool>,
+    loo: Split,
+}
+
+impl Cold {
+    fn new(bench: &Bench<'_>, p: &Prepared) -> Self {
+        let split = cold_start(&p.data, COLD_FRACTION, bench.cfg.seed);
+        let known = split.cold.iter().map(|c| !c).collect();
+        let loo = leave_one_out(&split.warm_histories);
+        Cold { split, known, loo }
+    }
+
+    /// Trains (or resumes, or finds trained) the model `MODELS[m]` on the warm items.
+    fn train(&self, bench: &Bench<'_>, p: &Prepared, m: usize) -> Result<Trained> {
+        let (name, use_lm) = MODELS[m];
+        let input = TrainInput {
+            catalog: &p.data.catalog,
+            lm: &p.lm,
+            known: &self.known,
+            histories: &self.split.warm_histories,
+            train_len: &self.loo.train_len,
+            valid: &self.loo.valid,
+            valid_tracks: &Track::ALL,
+        };
+        let mut c = bench.cfg.clone();
+        c.model.use_lm = use_lm;
+        bench.train(&format!("cold_{name}"), &c, &input)
+    }
+}
+
+/// Trains the models `index`, `index + count`, … of [`MODELS`] and stops, so that processes side
+/// by side train them (see [`super::per_scene::train_shard`] for why processes); the part, run
+/// afterwards, finds them trained. `index < count`, as [`Bench::train_shard`] checks.
+pub fn train_shard(bench: &Bench<'_>, p: &Prepared, index: usize, count: usize) -> Result<()> {
+    let cold = Cold::new(bench, p);
+    for m in (index..MODELS.len()).step_by(count) {
+        cold.train(bench, p, m)?;
+    }
+    Ok(())
+}
+
 pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
     let cfg = &bench.cfg;
     let catalog = &p.data.catalog;
-    let split = cold_start(&p.data, COLD_FRACTION, cfg.seed);
-    let known: Vec<bool> = split.cold.iter().map(|c| !c).collect();
-    let loo = leave_one_out(&split.warm_histories);
+    let cold = Cold::new(bench, p);
+    let (split, known, loo) = (&cold.split, &cold.known, &cold.loo);
     let users = item_users(catalog.len(), &split.warm_histories, &loo.train_len);
     let setup = EvalSetup {
         catalog,
@@ -70,20 +116,9 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
     };
     out.insert("genre_popularity".into(), report_json(&evaluate(&setup, &queries, &mut genre_ranker)?));
 
-    let feats = p.features(&known, &device(BackendKind::Flex, cfg.seed)?)?;
-    let input = TrainInput {
-        catalog,
-        lm: &p.lm,
-        known: &known,
-        histories: &split.warm_histories,
-        train_len: &loo.train_len,
-        valid: &loo.valid,
-        valid_tracks: &Track::ALL,
-    };
-    for (name, use_lm) in [(NO_LM, false), (OURS, true)] {
-        let mut c = cfg.clone();
-        c.model.use_lm = use_lm;
-        let trained = bench.train(&format!("cold_{name}"), &c, &input)?;
+    let feats = p.features(known, &device(BackendKind::Flex, cfg.seed)?)?;
+    for (m, &(name, _)) in MODELS.iter().enumerate() {
+        let trained = cold.train(bench, p, m)?;
         let mut ranker = model_ranker(&trained.model, &trained.config, &feats, &split.warm_histories);
         let mut r = report_json(&evaluate(&setup, &queries, &mut ranker)?);
         r["train"] = super::train_json(&trained);

@@ -93,15 +93,22 @@ pub fn run_sweep(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
 }
 
 /// The lowest after-over-before ratio of mean NDCG@10 over the buckets and tracks of a
-/// measurement's `history`.
+/// measurement's `history` (a cell without one counts as 0).
 fn worst_ratio(history: &Value) -> f64 {
     history
         .as_object()
         .into_iter()
         .flatten()
         .flat_map(|(_, bucket)| TRACKS.iter().map(move |t| &bucket[t.key()]))
-        .map(|cell| cell["after"].as_f64().unwrap_or(0.0) / cell["before"].as_f64().unwrap_or(1.0).max(f64::MIN_POSITIVE))
+        .map(|cell| cell_ratio(cell).unwrap_or(0.0))
         .fold(f64::INFINITY, f64::min)
+}
+
+/// A measured cell's mean NDCG@10 after fine-tuning over before (`None` without both, or with
+/// nothing before).
+pub(super) fn cell_ratio(cell: &Value) -> Option<f64> {
+    let (after, before) = cell["after"].as_f64().zip(cell["before"].as_f64())?;
+    (before > 0.0).then(|| after / before)
 }
 
 /// The same users and measurement as [`run`], with a model pretrained (the `scenerec` part's

@@ -225,8 +225,7 @@ fn sweep_table(f: &Value) -> String {
         s += &format!("| {} |", anchor(&c["anchor"]));
         for b in &buckets {
             for track in ["in_scene", "agnostic"] {
-                let cell = &c["history"][*b][track];
-                let r = cell["after"].as_f64().zip(cell["before"].as_f64()).map(|(a, b)| format!("{:.3}", a / b));
+                let r = super::fine_tune::cell_ratio(&c["history"][*b][track]).map(|r| format!("{r:.3}"));
                 s += &format!(" {} |", r.unwrap_or_else(|| "–".into()));
             }
         }

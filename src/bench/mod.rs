@@ -76,6 +76,9 @@ impl Part {
         Part::SceneRecSeeds,
     ];
 
+    /// The parts that train several models, which [`Bench::train_shard`] trains in shards.
+    pub const SHARDED: [Part; 4] = [Part::PerScene, Part::ColdStart, Part::SasRecSeeds, Part::SceneRecSeeds];
+
     pub fn name(self) -> &'static str {
         match self {
             Part::Peers => "peers",
@@ -155,6 +158,9 @@ pub struct Bench<'a> {
     pub data: &'a Path,
     /// Working directory: training runs, and `parts/` for the parts' results.
     pub runs: PathBuf,
+    /// Where [`merge`] writes `accuracy.json`: on a machine without a part's own results (a
+    /// fresh clone), that file's figures for it are carried.
+    pub out: PathBuf,
     /// A progress reporter for the training run of the given name.
     pub progress: &'a dyn Fn(&str) -> Box<dyn Progress>,
     /// At most this many users in the fine-tuning parts (`None`: each part's own number).
@@ -195,14 +201,28 @@ impl Bench<'_> {
         Ok(())
     }
 
-    /// Trains the per-scene part's scene models of shard `index` of `count` and stops, writing
-    /// no results: shards run side by side in separate processes, then the part measures them.
-    pub fn train_scene_shard(&self, index: usize, count: usize) -> Result<()> {
+    /// Trains shard `index` of `count` of a part that trains several models (per-scene: its
+    /// scene models; cold-start: its two models; the seeds parts: their seeds) and stops,
+    /// writing no results: shards run side by side in separate processes, then the part
+    /// measures their models.
+    pub fn train_shard(&self, part: Part, index: usize, count: usize) -> Result<()> {
         if count == 0 || index >= count {
-            return Err(Error::Input(format!("scene shard {index}/{count}: want I/N with I < N")));
+            return Err(Error::Input(format!("shard {index}/{count}: want I/N with I < N")));
         }
-        eprintln!("== benchmark part per-scene, scene models of shard {index}/{count}");
-        per_scene::train_shard(self, &Prepared::load(self.data, &self.cfg.filter)?, index, count)
+        if !Part::SHARDED.contains(&part) {
+            let names: Vec<&str> = Part::SHARDED.iter().map(|p| p.name()).collect();
+            let msg = format!("--shard belongs to the parts that train several models ({}), not {}", names.join(", "), part.name());
+            return Err(Error::Input(msg));
+        }
+        eprintln!("== benchmark part {}, models of shard {index}/{count}", part.name());
+        let p = Prepared::load(self.data, &self.cfg.filter)?;
+        match part {
+            Part::PerScene => per_scene::train_shard(self, &p, index, count),
+            Part::ColdStart => cold::train_shard(self, &p, index, count),
+            Part::SasRecSeeds => seeds::train_shard(self, &p, Part::SasRec, SASREC, &sasrec::config(&self.cfg), index, count),
+            Part::SceneRecSeeds => seeds::train_shard(self, &p, Part::SceneRec, OURS, &self.cfg, index, count),
+            _ => unreachable!("checked against Part::SHARDED"),
+        }
     }
 
     /// Trains `name` in `<runs>/<name>` with early stopping on validation. A run of the same
@@ -266,12 +286,33 @@ impl Bench<'_> {
         Ok(json!({"models": {name: {"tracks": tracks, "train": train}}}))
     }
 
+    /// The results file at [`out`](Self::out) when it was made from the same data set and config
+    /// (what a merge carries parts from).
+    fn previous_results(&self) -> Result<Option<Value>> {
+        let path = self.out.join("accuracy.json");
+        if !path.exists() {
+            return Ok(None);
+        }
+        let prev = read_json(&path)?;
+        Ok((prev["dataset"] == json!(dataset_name(self.data)) && prev["config"] == json!(self.cfg)).then_some(prev))
+    }
+
     /// `config` with the schedule the tuned part `main` kept (its model `name`), so a model
-    /// retrained from it differs from the part's in nothing the caller does not change.
+    /// retrained from it differs from the part's in nothing the caller does not change. From the
+    /// part's own results, or else from the results file it was carried into (a fresh clone).
     fn kept_schedule(&self, main: Part, name: &str, config: &TrainConfig) -> Result<TrainConfig> {
-        let path = self.part_path(main);
-        written_by(&path, main)?;
-        let kept = &read_json(&path)?["models"][name]["train"][SCHEDULE];
+        let mut path = self.part_path(main);
+        let mut train = Value::Null;
+        if path.exists() {
+            train = read_json(&path)?["models"][name]["train"].take();
+        } else if let Some(mut prev) = self.previous_results()? {
+            path = self.out.join("accuracy.json");
+            train = prev["train"][name].take();
+        }
+        if train.is_null() {
+            written_by(&self.part_path(main), main)?;
+        }
+        let kept = &train[SCHEDULE];
         let stale = || Error::Input(format!("{}: no `{SCHEDULE}` for {name} (rerun the {} part)", path.display(), main.name()));
         Ok(TrainConfig {
             lr_decay: kept["lr_decay"].as_f64().ok_or_else(stale)?,
@@ -458,7 +499,8 @@ fn read_json(path: &Path) -> Result<Value> {
 /// Assembles the parts' results into `<out>/accuracy.json` and `<out>/accuracy.md`, and their
 /// per-query ranks into [`ranks::FILE`] there. Parts not yet run are left out (and named in the
 /// markdown).
-pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
+pub fn merge(bench: &Bench<'_>, command: &str) -> Result<()> {
+    let out = bench.out.as_path();
     let p = Prepared::load(bench.data, &bench.cfg.filter)?;
     let catalog = &p.data.catalog;
     let mut tracks = serde_json::Map::new();
@@ -470,11 +512,7 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
     // The results file this merge replaces, if it is of the same data set and config: parts not
     // run on this machine keep their figures from it.
     let (dataset, config) = (json!(dataset_name(bench.data)), json!(bench.cfg));
-    let previous = Some(out.join("accuracy.json"))
-        .filter(|path| path.exists())
-        .map(|path| read_json(&path))
-        .transpose()?
-        .filter(|prev| prev["dataset"] == dataset && prev["config"] == config);
+    let previous = bench.previous_results()?;
     let kept_ranks = ranks::load(out, &dataset, &config)?;
     for part in Part::ALL {
         let path = bench.part_path(part);
@@ -562,16 +600,29 @@ pub fn merge(bench: &Bench<'_>, out: &Path, command: &str) -> Result<()> {
 mod tests {
     use super::*;
 
-    /// A retraining takes the schedule the tuned part kept, not the config's; a results file
-    /// from before the part recorded it is refused, naming the part to rerun.
+    /// A retraining takes the schedule the tuned part kept, not the config's: from the part's
+    /// results, or on a fresh clone from the results file of the same config it was carried
+    /// into; a results file from before the part recorded it is refused, naming the part to
+    /// rerun.
     #[test]
     fn kept_schedule_comes_from_the_part() {
         let runs = std::env::temp_dir().join(format!("scenerec-kept-{}", std::process::id()));
         let progress = |_: &str| -> Box<dyn Progress> { unreachable!("nothing is trained") };
         let cfg = TrainConfig { lr_decay: 1.0, exclude_seen: true, ..TrainConfig::default() };
-        let bench = Bench { cfg: cfg.clone(), data: Path::new("unused"), runs: runs.clone(), progress: &progress, fine_tune_users: None };
+        let out = runs.join("out");
+        let bench = Bench { cfg: cfg.clone(), data: Path::new("unused"), runs: runs.clone(), out: out.clone(), progress: &progress, fine_tune_users: None };
         let missing = bench.kept_schedule(Part::SasRec, "sasrec", &cfg).unwrap_err().to_string();
         assert!(missing.contains("run the benchmark's sasrec part first"), "{missing}");
+
+        let carried = TrainConfig { lr_decay: 0.25, ..cfg.clone() };
+        let results = |config: &TrainConfig| {
+            json!({"dataset": "unused", "config": config, "train": {"sasrec": {SCHEDULE: schedule_json(&carried)}}})
+        };
+        write_json(&out.join("accuracy.json"), &results(&cfg)).unwrap();
+        assert_eq!(bench.kept_schedule(Part::SasRec, "sasrec", &cfg).unwrap().lr_decay, 0.25, "carried into the results file");
+        write_json(&out.join("accuracy.json"), &results(&TrainConfig { seed: 7, ..cfg.clone() })).unwrap();
+        let other = bench.kept_schedule(Part::SasRec, "sasrec", &cfg).unwrap_err().to_string();
+        assert!(other.contains("run the benchmark's sasrec part first"), "another config's results: {other}");
 
         let chosen = TrainConfig { lr_decay: 0.5, exclude_seen: false, ..cfg.clone() };
         let part = json!({"models": {"sasrec": {"train": {SCHEDULE: schedule_json(&chosen)}}}});

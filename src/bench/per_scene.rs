@@ -94,7 +94,7 @@ pub fn run(bench: &Bench<'_>, p: &Prepared) -> Result<Value> {
 /// `index`, `index + count`, … . Each shard in its own process trains its models side by side
 /// with the others (burn's CPU backend has one random generator per process, so threads would
 /// share it and no run would be reproducible); the part, run afterwards, finds them trained.
-/// `index < count`, as [`Bench::train_scene_shard`] checks before loading the data.
+/// `index < count`, as [`Bench::train_shard`] checks before loading the data.
 pub fn train_shard(bench: &Bench<'_>, p: &Prepared, index: usize, count: usize) -> Result<()> {
     for s in (index..p.data.catalog.scenes.len()).step_by(count) {
         train_scene(bench, p, s as u16)?;

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::{Bench, OURS, Part, SASREC, SCHEDULE, schedule_json, track_reports, write_json};
 use crate::eval::{Track, model_ranker};
 use crate::experiment::Prepared;
-use crate::train::TrainConfig;
+use crate::train::{TrainConfig, Trained};
 use crate::Result;
 
 /// Seeds trained besides the main part's (so each model is measured with 1 + `EXTRA_SEEDS`).
@@ -23,27 +23,43 @@ pub const EXTRA_SEEDS: u64 = 2;
 /// the extra seeds; returns each seed's test NDCG@10 per track, as the results of `part`.
 pub fn run(bench: &Bench<'_>, p: &Prepared, part: Part, main: Part, name: &str, config: &TrainConfig) -> Result<Value> {
     let cfg = bench.kept_schedule(main, name, config)?;
-    let known = vec![true; p.data.catalog.len()];
-    let input = p.train_input(&known);
     let feats = bench.features(p)?;
     let mut runs = Vec::new();
     let results = |runs: &[Value]| {
         json!({"seeds": {name: {SCHEDULE: schedule_json(&cfg), "runs": runs}}})
     };
     for k in 1..=EXTRA_SEEDS {
-        let c = TrainConfig { seed: cfg.seed + k, ..cfg.clone() };
-        let trained = bench.train(&format!("{name}_seed{}", c.seed), &c, &input)?;
+        let trained = train_seed(bench, p, name, &cfg, k)?;
         let mut ranker = model_ranker(&trained.model, &trained.config, &feats, &p.data.histories);
         let tracks = track_reports(p, &p.split.test, &mut ranker)?;
         let ndcg: serde_json::Map<String, Value> =
             Track::ALL.iter().map(|t| (t.key().to_string(), tracks[t.key()]["overall"]["ndcg@10"].clone())).collect();
-        runs.push(json!({"seed": c.seed, "ndcg@10": ndcg, "best_epoch": trained.best_epoch,
+        runs.push(json!({"seed": cfg.seed + k, "ndcg@10": ndcg, "best_epoch": trained.best_epoch,
                          "seconds": trained.seconds, "valid_ndcg@10": trained.best_valid}));
         if k < EXTRA_SEEDS {
             write_json(&bench.part_path(part), &results(&runs))?;
         }
     }
     Ok(results(&runs))
+}
+
+/// Trains (or resumes, or finds trained) the extra seeds `1 + index`, `1 + index + count`, … of
+/// the part `main`'s model and stops, so that processes side by side train them (see
+/// [`super::per_scene::train_shard`] for why processes); the part, run afterwards, finds them
+/// trained. `index < count`, as [`Bench::train_shard`] checks.
+pub fn train_shard(bench: &Bench<'_>, p: &Prepared, main: Part, name: &str, config: &TrainConfig, index: usize, count: usize) -> Result<()> {
+    let cfg = bench.kept_schedule(main, name, config)?;
+    for k in (1 + index as u64..=EXTRA_SEEDS).step_by(count) {
+        train_seed(bench, p, name, &cfg, k)?;
+    }
+    Ok(())
+}
+
+/// `name` trained with `cfg` (the main part's kept schedule) and its seed moved on by `k`.
+fn train_seed(bench: &Bench<'_>, p: &Prepared, name: &str, cfg: &TrainConfig, k: u64) -> Result<Trained> {
+    let known = vec![true; p.data.catalog.len()];
+    let c = TrainConfig { seed: cfg.seed + k, ..cfg.clone() };
+    bench.train(&format!("{name}_seed{}", c.seed), &c, &p.train_input(&known))
 }
 
 /// Per model: its test NDCG@10 per track for every seed (the main part's run first), their

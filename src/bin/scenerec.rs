@@ -192,11 +192,13 @@ enum Command {
         /// The command line to record in the results file.
         #[arg(long, default_value = "scripts/bench-accuracy.sh")]
         command: String,
-        /// With `--parts per-scene`: only train scene models `I`, `I+N`, … of that part (no
-        /// results, no merge), so N processes train them side by side; the part run after
+        /// With one part that trains several models (`--parts per-scene`: its six scene
+        /// models; `cold-start`: its two; `sasrec-seeds`, `scenerec-seeds`: their two seeds):
+        /// only train that part's models `I`, `I+N`, …
+        /// (no results, no merge), so N processes train them side by side; the part run after
         /// them finds the models trained and measures them.
         #[arg(long, value_name = "I/N")]
-        scene_shard: Option<String>,
+        shard: Option<String>,
         /// Measure the fine-tuning parts on at most this many users, for a quicker look (by
         /// default: 1,000 validation users for the sweep, 2,000 test users for fine-tune, 500
         /// for fine-tune-unseen).
@@ -228,8 +230,8 @@ fn main() -> ExitCode {
         Command::Fuzz { target, inputs, seed, data, json, write } => {
             commands::fuzz(&target, inputs, seed, &data, json.as_deref(), write.as_deref())
         }
-        Command::Bench { set, out, runs, parts, command, scene_shard, fine_tune_users } => {
-            let (parts, shard) = (parts.as_str(), scene_shard.as_deref());
+        Command::Bench { set, out, runs, parts, command, shard, fine_tune_users } => {
+            let (parts, shard) = (parts.as_str(), shard.as_deref());
             commands::bench(&set.data, set.config.as_deref(), &out, &runs, parts, &command, shard, fine_tune_users)
         }
     };

@@ -467,8 +467,8 @@ pub fn synth(items: usize, seed: u64, encoding: &str, out: &Path) -> Result<()> 
 }
 
 /// `bench`: runs the named benchmark parts (see [`crate::bench`]), then merges every part's
-/// results into `out`; with `scene_shard` (`I/N`) it only trains that shard of the per-scene
-/// part's scene models. `fine_tune_users` caps the users the fine-tuning parts measure.
+/// results into `out`; with `shard` (`I/N`) it only trains that shard of the one named part's
+/// models (see [`crate::bench::Bench::train_shard`]). `fine_tune_users` caps the users the fine-tuning parts measure.
 pub fn bench(
     data: &Path,
     config: Option<&Path>,
@@ -476,7 +476,7 @@ pub fn bench(
     runs: &Path,
     parts: &str,
     command: &str,
-    scene_shard: Option<&str>,
+    shard: Option<&str>,
     fine_tune_users: Option<usize>,
 ) -> Result<()> {
     use crate::bench::{Bench, Part, merge};
@@ -489,17 +489,17 @@ pub fn bench(
     if fine_tune_users == Some(0) {
         return Err(Error::Input("--fine-tune-users 0: the fine-tuning parts need at least one user".into()));
     }
-    let bench = Bench { cfg: load_config(config)?, data, runs: runs.to_path_buf(), progress: &progress, fine_tune_users };
-    if let Some(shard) = scene_shard {
-        if parts != [Part::PerScene] {
-            return Err(Error::Input("--scene-shard belongs to the per-scene part: pass --parts per-scene".into()));
-        }
-        let bad = || Error::Input(format!("--scene-shard `{shard}`: want I/N, e.g. 0/2"));
+    let bench = Bench { cfg: load_config(config)?, data, runs: runs.to_path_buf(), out: out.to_path_buf(), progress: &progress, fine_tune_users };
+    if let Some(shard) = shard {
+        let [part] = parts[..] else {
+            return Err(Error::Input("--shard trains one part's models: name one part, e.g. --parts per-scene".into()));
+        };
+        let bad = || Error::Input(format!("--shard `{shard}`: want I/N, e.g. 0/2"));
         let (index, count) = shard.split_once('/').ok_or_else(bad)?;
-        return bench.train_scene_shard(index.trim().parse().map_err(|_| bad())?, count.trim().parse().map_err(|_| bad())?);
+        return bench.train_shard(part, index.trim().parse().map_err(|_| bad())?, count.trim().parse().map_err(|_| bad())?);
     }
     for part in parts {
         bench.run(part)?;
     }
-    merge(&bench, out, command)
+    merge(&bench, command)
 }
