@@ -301,17 +301,14 @@ impl Bench<'_> {
     /// retrained from it differs from the part's in nothing the caller does not change. From the
     /// part's own results, or else from the results file it was carried into (a fresh clone).
     fn kept_schedule(&self, main: Part, name: &str, config: &TrainConfig) -> Result<TrainConfig> {
-        let mut path = self.part_path(main);
-        let mut train = Value::Null;
-        if path.exists() {
-            train = read_json(&path)?["models"][name]["train"].take();
-        } else if let Some(mut prev) = self.previous_results()? {
-            path = self.out.join("accuracy.json");
-            train = prev["train"][name].take();
-        }
-        if train.is_null() {
-            written_by(&self.part_path(main), main)?;
-        }
+        let part_path = self.part_path(main);
+        let (path, train) = if part_path.exists() {
+            let train = read_json(&part_path)?["models"][name]["train"].take();
+            (part_path, train)
+        } else {
+            let carried = self.previous_results()?.map(|mut prev| prev["train"][name].take()).filter(|t| !t.is_null());
+            (self.out.join("accuracy.json"), carried.ok_or_else(|| missing(&part_path, main))?)
+        };
         let kept = &train[SCHEDULE];
         let stale = || Error::Input(format!("{}: no `{SCHEDULE}` for {name} (rerun the {} part)", path.display(), main.name()));
         Ok(TrainConfig {
@@ -460,10 +457,12 @@ fn report_json(r: &Report) -> Value {
 
 /// Refuses to go on without `path`, a file the part `part` writes, naming the part to run.
 fn written_by(path: &Path, part: Part) -> Result<()> {
-    if path.exists() {
-        return Ok(());
-    }
-    Err(Error::Input(format!("{}: missing (run the benchmark's {} part first)", path.display(), part.name())))
+    if path.exists() { Ok(()) } else { Err(missing(path, part)) }
+}
+
+/// The error for a missing `path`, a file the part `part` writes: it names the part to run.
+fn missing(path: &Path, part: Part) -> Error {
+    Error::Input(format!("{}: missing (run the benchmark's {} part first)", path.display(), part.name()))
 }
 
 /// The key of the schedule a tuned model was trained with, in its part's `train` record.
