@@ -208,3 +208,51 @@ fn event_dropout_hides_an_events_scene_action_and_gap_but_not_its_item() {
     let shown = vec![1.0; 4 * 12];
     assert!(common::largest_difference(&states(&windows, Some(shown)), &states(&windows, None)) < 1e-6, "a keep of 1 is no dropout");
 }
+
+#[test]
+fn a_query_time_model_reads_the_time_to_the_request_and_others_ignore_it() {
+    use burn::tensor::{Int, Tensor, TensorData};
+    use scenerec::data::Event;
+    use scenerec::data::batch::{history_batch, query_gap};
+    use scenerec::model::{ModelConfig, SceneRec};
+    let p = common::slice(200);
+    let dev = device(BackendKind::Flex, 1).unwrap();
+    let mut cfg = common::small_config(2, 16, 20);
+    cfg.model.query_time = true;
+    let known = vec![true; p.data.catalog.len()];
+    let timed = fit(&cfg, &p.train_input(&known), &dev, None, &mut Silent).unwrap();
+    let feats = features(&p);
+    let windows: Vec<&[Event]> = p.data.histories.iter().take(8).map(|h| &h[..12]).collect();
+    let b = windows.len();
+    // Interest vectors ("any scene") with the request `after` seconds past each window's last
+    // event (`None`: time unknown).
+    let vectors = |model: &SceneRec, config: &ModelConfig, after: Option<i64>| -> Vec<f32> {
+        let table = model.item_table(&feats, None);
+        let mut batch = history_batch(&windows, table.len(), config.max_len, &dev);
+        batch.query_gaps = after.map(|a| {
+            let gaps: Vec<i64> = windows.iter().map(|w| query_gap(w, w[w.len() - 1].time + a)).collect();
+            Tensor::from_data(TensorData::new(gaps, [b]), &dev)
+        });
+        let any = Tensor::<1, Int>::from_data(TensorData::new(vec![config.any_scene() as i64; b], [b]), &dev);
+        model.user_vectors(&table, &batch, any).into_data().convert::<f32>().try_into_vec().unwrap()
+    };
+    let (soon, later) = (vectors(&timed.model, &timed.config, Some(60)), vectors(&timed.model, &timed.config, Some(90 * 24 * 3600)));
+    assert!(common::largest_difference(&soon, &later) > 1e-3, "a minute later and three months later read differently");
+    let unknown = vectors(&timed.model, &timed.config, None);
+    let same_instant: Vec<i64> = windows.iter().map(|w| query_gap(w, w[w.len() - 1].time)).collect();
+    assert!(same_instant.iter().all(|&g| g > 0), "a known time is never the unknown bucket");
+    assert!(common::largest_difference(&unknown, &soon) > 1e-4, "unknown is a bucket of its own");
+
+    // The time is in the weights file and loads back.
+    let fp = p.data.catalog.fingerprint();
+    let bytes = block_on(store::save(&timed.model, &timed.config, fp, "test")).unwrap();
+    let (loaded, header) = store::load(&bytes, &dev, Some((&timed.config, fp))).unwrap();
+    assert!(header.model.query_time);
+    assert_eq!(vectors(&loaded, &header.model, Some(60)), soon);
+
+    // A model without it ranks the same whenever it is asked.
+    let (_, plain) = trained();
+    assert!(!plain.config.query_time);
+    assert_eq!(vectors(&plain.model, &plain.config, Some(60)), vectors(&plain.model, &plain.config, Some(90 * 24 * 3600)));
+    assert_eq!(vectors(&plain.model, &plain.config, Some(60)), vectors(&plain.model, &plain.config, None));
+}

@@ -19,6 +19,12 @@ pub fn gap_bucket(previous: Option<i64>, time: i64) -> i64 {
     }
 }
 
+/// Bucket of the time from a history's last event to the request at `now` (0, "unknown", for an
+/// empty history), as [`gap_bucket`] buckets the gaps between events.
+pub fn query_gap(history: &[Event], now: i64) -> i64 {
+    history.last().map_or(0, |e| gap_bucket(Some(e.time), now))
+}
+
 /// Left-pads windows to a common length (their longest, at most `max_len`, at least 1) and
 /// keeps each window's most recent `max_len` events.
 pub fn history_batch(windows: &[&[Event]], n_items: usize, max_len: usize, device: &Device) -> HistoryBatch {
@@ -54,6 +60,7 @@ pub fn history_batch(windows: &[&[Event]], n_items: usize, max_len: usize, devic
         positions: int(positions),
         pad: Tensor::<2, Bool>::from_data(TensorData::new(pad, [b, len]), device),
         side_keep: None,
+        query_gaps: None,
     }
 }
 
@@ -70,6 +77,15 @@ mod tests {
         assert_eq!(gap_bucket(Some(0), 3 * 60), 3);
         assert_eq!(gap_bucket(Some(0), 10_i64.pow(9)), GAP_BUCKETS as i64 - 1);
         assert_eq!(gap_bucket(Some(50), 10), 1, "clock going backwards is a zero gap");
+    }
+
+    #[test]
+    fn the_query_gap_is_the_gap_from_the_last_event_and_unknown_without_one() {
+        let ev = |time: i64| Event { item: 0, scene: 0, action: Action::Like, time, rating: None };
+        let history = [ev(0), ev(600)];
+        assert_eq!(query_gap(&history, 600 + 3 * 60), gap_bucket(Some(600), 600 + 3 * 60));
+        assert_eq!(query_gap(&history, 600 + 3 * 60), 3);
+        assert_eq!(query_gap(&[], 1000), 0, "no history: unknown");
     }
 
     #[test]

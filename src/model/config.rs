@@ -77,6 +77,15 @@ pub struct ModelConfig {
     /// is final). Training sets it: its re-ranking depth if re-ranking did better than
     /// retrieval alone on the validation split, else 0.
     pub rerank: usize,
+    /// Whether the interest vector reads the time from the history's last event to the request
+    /// ("now", bucketed as event gaps are), so a user back after a month is read differently
+    /// from one mid-session. Training takes "now" from each target's timestamp, hidden at the
+    /// event-dropout rate so that an unknown time is trained too. It is an input, not part of
+    /// scenerec's design: with `arch: "sasrec"` the peer reads it the same way, so a comparison
+    /// can give both models the same time. Left out of a file's header when off, so weights
+    /// without it are written as before this option existed and older readers still load them.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub query_time: bool,
 }
 
 impl Default for ModelConfig {
@@ -95,6 +104,7 @@ impl Default for ModelConfig {
             dropout: 0.2,
             head_hidden: 64,
             rerank: 100,
+            query_time: false,
         }
     }
 }

@@ -148,6 +148,10 @@ pub struct HistoryBatch {
     /// `[batch, len, 1]` 1 where an event's scene, action and gap are read, 0 where training's
     /// event dropout hid them (`None`: all read, as in ranking).
     pub side_keep: Option<Tensor<3>>,
+    /// `[batch]` bucketed time from each window's last event to the request
+    /// ([`crate::data::batch::query_gap`]; 0: unknown), read by models with
+    /// [`super::ModelConfig::query_time`]. `None`: unknown for every window.
+    pub query_gaps: Option<Tensor<1, Int>>,
 }
 
 impl HistoryBatch {

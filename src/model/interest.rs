@@ -4,9 +4,11 @@
 //! Shared part: every event is its item vector plus embeddings of its scene, action, time gap
 //! and recency, read by causal self-attention (SASRec-style), so every scene's events inform
 //! every other scene. Scene-specific part: [`SceneLayers`] above it. The SASRec peer keeps only
-//! the item vectors, the recency embedding and the attention blocks.
+//! the item vectors, the recency embedding and the attention blocks. With
+//! [`ModelConfig::query_time`] either model adds the time to the request to the state the
+//! queries read ([`InterestEncoder::at_query`]).
 
-use burn::module::{Module, ModuleVisitor};
+use burn::module::{Initializer, Module, ModuleVisitor};
 use burn::nn::attention::{MhaInput, generate_autoregressive_mask};
 use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig};
@@ -33,6 +35,10 @@ pub struct InterestEncoder {
     dropout: Dropout,
     encoder: TransformerEncoder,
     output_norm: LayerNorm,
+    /// Embedding of the bucketed time from the last event to the request, added to the sequence
+    /// state ([`ModelConfig::query_time`]; row 0: unknown). Zero at the start, so a model begins
+    /// as the one without it.
+    query_gap: Option<Embedding>,
     scene_layers: Option<SceneLayers>,
 }
 
@@ -52,6 +58,9 @@ impl InterestEncoder {
                 .with_norm_first(true)
                 .init(device),
             output_norm: LayerNormConfig::new(c.dim).init(device),
+            query_gap: c.query_time.then(|| {
+                EmbeddingConfig::new(GAP_BUCKETS, c.dim).with_initializer(Initializer::Zeros).init(device)
+            }),
             scene_layers: c.side_inputs().then(|| SceneLayers::new(c, device)),
         }
     }
@@ -116,6 +125,24 @@ impl InterestEncoder {
         let y = x.slice([0..b, l - 1..l]) + attended;
         let y = y.clone() + last.pwff.forward(last.norm_1.forward(y));
         self.output_norm.forward(y.reshape([b, dim]))
+    }
+
+    /// Whether the model reads the request's time ([`ModelConfig::query_time`]).
+    pub fn reads_query_time(&self) -> bool {
+        self.query_gap.is_some()
+    }
+
+    /// Sequence states as of the request: each state plus the embedding of its window's
+    /// [`HistoryBatch::query_gaps`] (`None`: unknown, row 0). The states themselves in a model
+    /// without [`ModelConfig::query_time`].
+    ///
+    /// # Shapes
+    /// `states`: `[rows, dim]`, `gaps`: `[rows]`; returns `[rows, dim]`
+    pub fn at_query(&self, states: Tensor<2>, gaps: Option<Tensor<1, Int>>) -> Tensor<2> {
+        let Some(embedding) = &self.query_gap else { return states };
+        let rows = states.dims()[0];
+        let gaps = gaps.unwrap_or_else(|| Tensor::zeros([rows], &states.device()));
+        states + embedding.weight.val().select(0, gaps)
     }
 
     /// Whether scene queries differ from "any scene" (false in the SASRec peer).

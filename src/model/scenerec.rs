@@ -44,9 +44,15 @@ impl SceneRec {
         self.interest.last_states(&table.padded, history)
     }
 
+    /// `[batch, dim]` sequence states after each window's last event as of the request: with the
+    /// time to it where the model reads it (before the scene layers).
+    pub fn query_states(&self, table: &ItemTable, history: &HistoryBatch) -> Tensor<2> {
+        self.interest.at_query(self.last_states(table, history), history.query_gaps.clone())
+    }
+
     /// `[batch, dim]` interest vectors after each window's last event, for target scenes `[batch]`.
     pub fn user_vectors(&self, table: &ItemTable, history: &HistoryBatch, scenes: Tensor<1, Int>) -> Tensor<2> {
-        self.interest.interest(self.last_states(table, history), scenes)
+        self.interest.interest(self.query_states(table, history), scenes)
     }
 
     /// Fusion-head logits for (user, item, scene) rows: `[rows, dim]` × 2, `[rows]` → `[rows]`

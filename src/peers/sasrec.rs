@@ -9,7 +9,9 @@
 //! helps any sequence model: its softmax, like scenerec's, leaves out the items the history
 //! already holds (ranking never recommends them; on the validation split this raised its
 //! NDCG@10), and the benchmark tunes its learning-rate schedule as it tunes scenerec's
-//! ([`TrainConfig::schedules`]).
+//! ([`TrainConfig::schedules`]). A config with `model.query_time` gives it the time to the
+//! request as it gives scenerec (see [`crate::model::ModelConfig::query_time`]), always shown:
+//! it has no event dropout.
 
 use crate::model::Arch;
 use crate::train::TrainConfig;

@@ -24,7 +24,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use super::samples::Window;
 use crate::backend::read_f32;
 use crate::data::Event;
-use crate::data::batch::history_batch;
+use crate::data::batch::{history_batch, query_gap};
 use crate::model::{ItemFeatures, ItemTable, SceneIndex, SceneRec};
 use crate::rank::top_k;
 use crate::rng::Rng;
@@ -96,7 +96,7 @@ pub async fn batch_loss(
         let keep = keep_flags(b * l, opts.event_dropout, rng);
         history.side_keep = Some(Tensor::from_data(TensorData::new(keep, [b, l, 1]), device));
     }
-    let (mut rows, mut targets, mut seen) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut rows, mut targets, mut seen, mut gaps) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (r, w) in windows.iter().enumerate() {
         let predicted = &w[1..];
         let kept = predicted.len().min(max_len);
@@ -105,13 +105,26 @@ pub async fn batch_loss(
             rows.push((r * l + l - kept + j) as i64);
             targets.push((e.item as i64, e.scene));
             // The window's events before this target (`predicted[i]` is `w[i + 1]`).
-            seen.push(&w[..first + j + 1]);
+            let before = &w[..first + j + 1];
+            seen.push(before);
+            // The request of this target came at its own time.
+            gaps.push(query_gap(before, e.time));
         }
     }
     let m = rows.len();
     let dim = table.vectors.dims()[1];
     let rows = Tensor::<1, Int>::from_data(TensorData::new(rows, [m]), device);
     let states = model.states(&table, &history).reshape([b * l, dim]).select(0, rows);
+    // Models that read the request's time also learn "unknown" (0), hidden as event dropout hides
+    // event inputs; the others draw nothing, so their runs stay as they were.
+    let states = if model.interest.reads_query_time() {
+        for (gap, keep) in gaps.iter_mut().zip(keep_flags(m, opts.event_dropout, rng)) {
+            *gap = if keep > 0.0 { *gap } else { 0 };
+        }
+        model.interest.at_query(states, Some(Tensor::from_data(TensorData::new(gaps, [m]), device)))
+    } else {
+        states
+    };
     user_loss(model, table.vectors, scenes, states, &targets, &seen, opts, rng, device).await
 }
 
