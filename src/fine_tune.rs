@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::read_f32;
 use crate::data::Event;
-use crate::data::batch::{history_batch, query_gap};
+use crate::data::batch::timed_history_batch;
 use crate::model::{ItemTable, ModelConfig, SceneIndex, SceneRec};
 use crate::rng::Rng;
 use crate::train::loss::{LossOptions, user_loss};
@@ -154,10 +154,9 @@ impl FineTune {
         let all_ends: Vec<usize> = (first..events.len()).collect();
         for ends in all_ends.chunks(STATE_CHUNK) {
             let inputs: Vec<&[Event]> = ends.iter().map(|&t| &events[t.saturating_sub(max_len)..t]).collect();
-            let mut batch = history_batch(&inputs, table.len(), max_len, device);
             // Each target was asked for at its own time.
-            let gaps: Vec<i64> = ends.iter().zip(&inputs).map(|(&t, w)| query_gap(w, events[t].time)).collect();
-            batch.query_gaps = Some(Tensor::from_data(TensorData::new(gaps, [ends.len()]), device));
+            let nows: Vec<i64> = ends.iter().map(|&t| events[t].time).collect();
+            let batch = timed_history_batch(&inputs, &nows, table.len(), max_len, device);
             states.push(model.query_states(table, &batch));
             targets.extend(ends.iter().map(|&t| (events[t].item as i64, events[t].scene)));
         }

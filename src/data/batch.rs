@@ -25,6 +25,15 @@ pub fn query_gap(history: &[Event], now: i64) -> i64 {
     history.last().map_or(0, |e| gap_bucket(Some(e.time), now))
 }
 
+/// [`history_batch`] for requests made at `nows` (one per window, in seconds): each window's
+/// [`query_gap`] filled in, as models with [`crate::model::ModelConfig::query_time`] read it.
+pub fn timed_history_batch(windows: &[&[Event]], nows: &[i64], n_items: usize, max_len: usize, device: &Device) -> HistoryBatch {
+    let mut batch = history_batch(windows, n_items, max_len, device);
+    let gaps: Vec<i64> = windows.iter().zip(nows).map(|(w, &now)| query_gap(w, now)).collect();
+    batch.query_gaps = Some(Tensor::from_data(TensorData::new(gaps, [windows.len()]), device));
+    batch
+}
+
 /// Left-pads windows to a common length (their longest, at most `max_len`, at least 1) and
 /// keeps each window's most recent `max_len` events.
 pub fn history_batch(windows: &[&[Event]], n_items: usize, max_len: usize, device: &Device) -> HistoryBatch {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::backend::{block_on, read_f32};
-use crate::data::batch::{history_batch, query_gap};
+use crate::data::batch::timed_history_batch;
 use crate::data::protocol::Case;
 use crate::data::{Catalog, Event};
 use crate::metrics::{Accumulator, LIST_K, TopList};
@@ -168,11 +168,9 @@ pub fn table_ranker<'a>(
     let (max_len, any_scene, rerank) = (config.max_len, config.any_scene() as u16, config.rerank);
     move |queries, excluded| {
         let windows: Vec<&[Event]> = queries.iter().map(|q| &histories[q.case.user][..q.case.history_len]).collect();
-        let device = table.vectors.device();
-        let mut history = history_batch(&windows, table.len(), max_len, &device);
         // Each query is asked at its target's time, as training asks it.
-        let gaps: Vec<i64> = queries.iter().zip(&windows).map(|(q, w)| query_gap(w, q.case.target.time)).collect();
-        history.query_gaps = Some(Tensor::from_data(TensorData::new(gaps, [windows.len()]), &device));
+        let nows: Vec<i64> = queries.iter().map(|q| q.case.target.time).collect();
+        let history = timed_history_batch(&windows, &nows, table.len(), max_len, &table.vectors.device());
         let scenes: Vec<u16> = queries.iter().map(|q| q.tab.unwrap_or(any_scene)).collect();
         block_on(rank_batch(model, &table, &history, &scenes, excluded, rerank))
     }
