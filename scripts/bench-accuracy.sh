@@ -38,27 +38,16 @@ command="scripts/bench-accuracy.sh"
 mkdir -p "$runs/logs"
 jobs="${JOBS:-1}"
 # The benchmark CLI on this data set; the first argument names the parts (none: merge only),
-# the rest are passed on.
+# the rest are passed on. With JOBS=N the parts that train several models (per-scene,
+# cold-start, the seeds parts) train them in N processes side by side (`bench --jobs`).
 bench() {
   "$SCENEREC_BIN" bench --data "data/$dataset" --config configs/default.json --out "$out" \
-    --runs "$runs" --command "$command" --parts "$@"
-}
-# Part $1's models (per-scene, cold-start, the seeds parts) trained in $jobs processes side by side (the part
-# then finds them trained).
-shards() {
-  local i pids=()
-  for ((i = 0; i < jobs; i++)); do
-    bench "$1" --shard "$i/$jobs" > "$runs/logs/$1-shard-$i.log" 2>&1 & pids+=($!)
-  done
-  for i in "${!pids[@]}"; do
-    wait "${pids[$i]}" || { echo "$1 shard $i failed: see $runs/logs/$1-shard-$i.log" >&2; return 1; }
-  done
+    --runs "$runs" --command "$command" --jobs "$jobs" --parts "$@"
 }
 wanted=",${1:-peers,sasrec,scenerec,no-lm,per-scene,cold-start,fine-tune-sweep,fine-tune,fine-tune-unseen,sasrec-seeds,scenerec-seeds},"
 part() {
   [[ "$wanted" == *",$1,"* ]] || return 0
   echo "$(date +%T) part $1 (log: $runs/logs/$1.log)"
-  if [[ "$1" =~ ^(per-scene|cold-start|sasrec-seeds|scenerec-seeds)$ ]] && [ "$jobs" -gt 1 ]; then shards "$1" || return 1; fi
   bench "$1" > "$runs/logs/$1.log" 2>&1 || { echo "part $1 failed: see $runs/logs/$1.log" >&2; return 1; }
 }
 # Two lanes of about equal length; the fine-tuning parts follow the scenerec part, whose model

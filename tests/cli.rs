@@ -248,8 +248,10 @@ fn bench_fine_tuning_parts() {
     std::fs::remove_dir_all(&root).ok();
 }
 
-/// The per-scene part's scene models trained in shards (as `JOBS=2 scripts/bench-accuracy.sh
-/// per-scene` runs them side by side), then measured by the part without retraining; and a
+/// The per-scene part's scene models trained in shards: one shard by hand, then `--jobs 2` (as
+/// `JOBS=2 scripts/bench-accuracy.sh per-scene` runs it) starting both shard processes, the
+/// finished one finding its models trained, before the part measures them all without
+/// retraining; and a
 /// merge on a machine without the parts' results (a fresh clone) keeping the committed figures
 /// and recomputing the paired comparisons from the committed ranks.
 #[test]
@@ -272,18 +274,22 @@ fn bench_scene_shards_and_carried_parts() {
         let bad = bench(parts, &["--shard", shard]);
         assert!(!bad.status.success() && text(&bad).contains(error), "{shard}: {}", text(&bad));
     }
+    for extra in [&["--jobs", "0"][..], &["--jobs", "2", "--shard", "0/2"]] {
+        let bad = bench("per-scene", extra);
+        assert!(!bad.status.success() && text(&bad).contains("--jobs"), "{extra:?}: {}", text(&bad));
+    }
 
     let first = bench("per-scene", &["--shard", "0/2"]);
     assert!(first.status.success(), "{}", text(&first));
     let half = scene_runs();
     assert!(!runs.join("parts").join("per-scene.json").exists() && !out.exists(), "a shard only trains");
-    let second = bench("per-scene", &["--shard", "1/2"]);
-    assert!(second.status.success(), "{}", text(&second));
+    let part = bench("per-scene", &["--jobs", "2"]);
+    assert!(part.status.success(), "{}", text(&part));
     let scenes = scene_runs();
     assert!(half > 0 && scenes > half && scenes <= 2 * half, "shard 0 trains every other scene: {half} of {scenes}");
-
-    let part = bench("per-scene", &[]);
-    assert!(part.status.success(), "{}", text(&part));
+    let shard_log = |i: usize| std::fs::read_to_string(runs.join("logs").join(format!("per-scene-shard-{i}.log"))).unwrap();
+    assert!(!shard_log(0).contains("== training") && shard_log(0).contains("models of shard 0/2"), "{}", shard_log(0));
+    assert_eq!(shard_log(1).matches("== training scenerec_scene_").count(), scenes - half, "{}", shard_log(1));
     assert_eq!(text(&part).matches("== resuming scenerec_scene_").count(), scenes, "{}", text(&part));
     assert!(!text(&part).contains("== training"), "the shards' models are not retrained: {}", text(&part));
     assert!(bench("scenerec", &[]).status.success());

@@ -199,6 +199,11 @@ enum Command {
         /// them finds the models trained and measures them.
         #[arg(long, value_name = "I/N")]
         shard: Option<String>,
+        /// Train the models of each named part that trains several (per-scene, cold-start, the
+        /// seeds parts) in N processes side by side, each a `--shard I/N` logging to
+        /// `<runs>/logs/<part>-shard-<I>.log`, before the part measures them.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        jobs: usize,
         /// Measure the fine-tuning parts on at most this many users, for a quicker look (by
         /// default: 1,000 validation users for the sweep, 2,000 test users for fine-tune, 500
         /// for fine-tune-unseen).
@@ -230,9 +235,9 @@ fn main() -> ExitCode {
         Command::Fuzz { target, inputs, seed, data, json, write } => {
             commands::fuzz(&target, inputs, seed, &data, json.as_deref(), write.as_deref())
         }
-        Command::Bench { set, out, runs, parts, command, shard, fine_tune_users } => {
+        Command::Bench { set, out, runs, parts, command, shard, jobs, fine_tune_users } => {
             let (parts, shard) = (parts.as_str(), shard.as_deref());
-            commands::bench(&set.data, set.config.as_deref(), &out, &runs, parts, &command, shard, fine_tune_users)
+            commands::bench(&set.data, set.config.as_deref(), &out, &runs, parts, &command, shard, jobs, fine_tune_users)
         }
     };
     match result {

@@ -468,7 +468,10 @@ pub fn synth(items: usize, seed: u64, encoding: &str, out: &Path) -> Result<()> 
 
 /// `bench`: runs the named benchmark parts (see [`crate::bench`]), then merges every part's
 /// results into `out`; with `shard` (`I/N`) it only trains that shard of the one named part's
-/// models (see [`crate::bench::Bench::train_shard`]). `fine_tune_users` caps the users the fine-tuning parts measure.
+/// models (see [`crate::bench::Bench::train_shard`]). With `jobs` above 1, each named part that
+/// trains several models has them trained first by that many `--shard` processes side by side
+/// (see [`super::shards`]). `fine_tune_users` caps the users the fine-tuning parts measure.
+#[allow(clippy::too_many_arguments)]
 pub fn bench(
     data: &Path,
     config: Option<&Path>,
@@ -477,6 +480,7 @@ pub fn bench(
     parts: &str,
     command: &str,
     shard: Option<&str>,
+    jobs: usize,
     fine_tune_users: Option<usize>,
 ) -> Result<()> {
     use crate::bench::{Bench, Part, merge};
@@ -489,6 +493,9 @@ pub fn bench(
     if fine_tune_users == Some(0) {
         return Err(Error::Input("--fine-tune-users 0: the fine-tuning parts need at least one user".into()));
     }
+    if jobs == 0 || (jobs > 1 && shard.is_some()) {
+        return Err(Error::Input(format!("--jobs {jobs}: want at least 1, and not with --shard (which is one of the jobs)")));
+    }
     let bench = Bench { cfg: load_config(config)?, data, runs: runs.to_path_buf(), out: out.to_path_buf(), progress: &progress, fine_tune_users };
     if let Some(shard) = shard {
         let [part] = parts[..] else {
@@ -498,7 +505,16 @@ pub fn bench(
         let (index, count) = shard.split_once('/').ok_or_else(bad)?;
         return bench.train_shard(part, index.trim().parse().map_err(|_| bad())?, count.trim().parse().map_err(|_| bad())?);
     }
+    // What each shard process is told besides its part and shard: the same data, config and places.
+    let mut shard_args: Vec<std::ffi::OsString> = vec!["--data".into(), data.into(), "--out".into(), out.into()];
+    shard_args.extend(["--runs".into(), runs.into()]);
+    if let Some(c) = config {
+        shard_args.extend(["--config".into(), c.into()]);
+    }
     for part in parts {
+        if jobs > 1 && Part::SHARDED.contains(&part) {
+            super::shards::train_in_processes(part, jobs, &shard_args, &runs.join("logs"))?;
+        }
         bench.run(part)?;
     }
     merge(&bench, command)
