@@ -10,7 +10,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::read_f32;
-use crate::data::batch::history_batch;
+use crate::data::batch::{history_batch, timed_history_batch};
 use crate::data::{Action, Catalog, Event};
 use crate::model::{ItemFeatures, ItemTable, ModelConfig, SceneIndex, SceneRec};
 use crate::data::catalog::Item;
@@ -208,6 +208,16 @@ impl Recommender {
         Ok(events)
     }
 
+    /// A request's time (`now`, seconds since the epoch) as the model reads it: `None` is
+    /// "unknown", which models with [`ModelConfig::query_time`] are trained on too; others
+    /// ignore the time either way.
+    pub fn request_time(now: Option<f64>) -> Result<Option<i64>> {
+        match now {
+            Some(t) if !t.is_finite() => Err(Error::Input(format!("now is {t}, not a number of seconds"))),
+            t => Ok(t.map(|t| t as i64)),
+        }
+    }
+
     /// The query scene for a scene index, or "any scene" for `None`.
     fn query_scene(&self, scene: Option<usize>) -> Result<u16> {
         match scene {
@@ -228,18 +238,20 @@ impl Recommender {
 
     /// The top `k` items of `scene` (`None`: of the whole catalogue, ranked with the "any
     /// scene" query) for this history, excluding the history's items and `exclude`, each with
-    /// its fusion score and an explanation.
+    /// its fusion score and an explanation, as asked at time `now` (see
+    /// [`request_time`](Recommender::request_time)).
     pub async fn recommend(
         &self,
         history: &[HistoryEvent],
         scene: Option<&str>,
         k: usize,
         exclude: &[String],
+        now: Option<f64>,
     ) -> Result<Vec<Recommendation>> {
         let events = self.events(history)?;
         let exclude: Vec<usize> = exclude.iter().map(|id| self.item(id, "exclude")).collect::<Result<_>>()?;
         let scene = scene.map(|s| self.scene(s).map(usize::from)).transpose()?;
-        let ranked = self.recommend_events(&events, scene, k, &exclude).await?;
+        let ranked = self.recommend_events(&events, scene, k, &exclude, Self::request_time(now)?).await?;
         let (catalog, scenes) = (&self.catalog, &self.catalog.scenes);
         Ok(ranked
             .into_iter()
@@ -256,8 +268,15 @@ impl Recommender {
 
     /// [`recommend`](Recommender::recommend) by catalogue indices: validated `events` (from
     /// [`events`](Recommender::events) or [`events_from`](Recommender::events_from)), scene and
-    /// excluded items.
-    pub async fn recommend_events(&self, events: &[Event], scene: Option<usize>, k: usize, exclude: &[usize]) -> Result<Vec<Ranked>> {
+    /// excluded items, and the request time in whole seconds.
+    pub async fn recommend_events(
+        &self,
+        events: &[Event],
+        scene: Option<usize>,
+        k: usize,
+        exclude: &[usize],
+        now: Option<i64>,
+    ) -> Result<Vec<Ranked>> {
         if k == 0 {
             return Err(Error::Input("k must be at least 1".into()));
         }
@@ -266,7 +285,7 @@ impl Recommender {
             0 => 0,
             depth => k.max(depth),
         };
-        let top = self.ranking(events, scene, exclude, rerank).await?.top(k);
+        let top = self.ranking(events, scene, exclude, rerank, now).await?.top(k);
         let items: Vec<usize> = top.iter().map(|&(i, _)| i).collect();
         let reasons = because(&self.vectors, events, &items);
         Ok(top
@@ -279,7 +298,14 @@ impl Recommender {
     /// The whole ranking behind [`recommend_events`](Recommender::recommend_events): every
     /// candidate (the scene's items, or all for `None`, minus the history and `exclude`) scored,
     /// the best `rerank` re-ranked by the fusion head.
-    pub async fn ranking(&self, events: &[Event], scene: Option<usize>, exclude: &[usize], rerank: usize) -> Result<Ranking> {
+    pub async fn ranking(
+        &self,
+        events: &[Event],
+        scene: Option<usize>,
+        exclude: &[usize],
+        rerank: usize,
+        now: Option<i64>,
+    ) -> Result<Ranking> {
         let query = self.query_scene(scene)?;
         let mut excluded = vec![false; self.catalog.len()];
         for e in events {
@@ -293,7 +319,7 @@ impl Recommender {
                 *x |= !self.catalog.in_scene(i, query);
             }
         }
-        let (user, scene_t) = self.user_vector(events, query);
+        let (user, scene_t) = self.user_vector(events, query, now);
         let scores = finite(self.vectors.scores(&read_f32(user.clone()).await?))?;
         let mut rankings = [Ranking::from_scores(scores, |i| excluded[i], rerank)];
         rerank_heads(&self.model, user, scene_t, &mut rankings, |items| self.rows(items.into_iter().map(|i| i as usize))).await?;
@@ -301,13 +327,17 @@ impl Recommender {
         Ok(ranking)
     }
 
-    /// `[1, dim]` interest vector of a history for query scene `query`, with the query as a tensor.
-    /// The encoder reads only the history's own item vectors: a small table of them, with the
-    /// events renumbered into it.
-    fn user_vector(&self, events: &[Event], query: u16) -> (Tensor<2>, Tensor<1, Int>) {
+    /// `[1, dim]` interest vector of a history for query scene `query` at time `now`, with the
+    /// query as a tensor. The encoder reads only the history's own item vectors: a small table of
+    /// them, with the events renumbered into it.
+    fn user_vector(&self, events: &[Event], query: u16, now: Option<i64>) -> (Tensor<2>, Tensor<1, Int>) {
         let (items, local) = renumber(events);
         let table = ItemTable::new(self.rows(items));
-        let batch = history_batch(&[&local], table.len(), self.header.model.max_len, &self.device);
+        let max_len = self.header.model.max_len;
+        let batch = match now {
+            Some(now) => timed_history_batch(&[&local], &[now], table.len(), max_len, &self.device),
+            None => history_batch(&[&local], table.len(), max_len, &self.device),
+        };
         let scene_t = Tensor::from_data(TensorData::new(vec![query as i64], [1]), &self.device);
         (self.model.user_vectors(&table, &batch, scene_t.clone()), scene_t)
     }
@@ -320,16 +350,17 @@ impl Recommender {
         Tensor::from_data(TensorData::new(values, [n, dim]), &self.device)
     }
 
-    /// Scores of `items` for this history in `scene` (`None`: "any scene"), as ranking scores them.
-    pub async fn score(&self, history: &[HistoryEvent], scene: Option<&str>, items: &[String]) -> Result<Vec<f32>> {
+    /// Scores of `items` for this history in `scene` (`None`: "any scene") at time `now`, as
+    /// ranking scores them.
+    pub async fn score(&self, history: &[HistoryEvent], scene: Option<&str>, items: &[String], now: Option<f64>) -> Result<Vec<f32>> {
         let events = self.events(history)?;
         let scene = scene.map(|s| self.scene(s).map(usize::from)).transpose()?;
         let idx: Vec<usize> = items.iter().map(|id| self.item(id, "items")).collect::<Result<_>>()?;
-        self.score_events(&events, scene, &idx).await
+        self.score_events(&events, scene, &idx, Self::request_time(now)?).await
     }
 
-    /// [`score`](Recommender::score) by catalogue indices.
-    pub async fn score_events(&self, events: &[Event], scene: Option<usize>, items: &[usize]) -> Result<Vec<f32>> {
+    /// [`score`](Recommender::score) by catalogue indices, at `now` in whole seconds.
+    pub async fn score_events(&self, events: &[Event], scene: Option<usize>, items: &[usize], now: Option<i64>) -> Result<Vec<f32>> {
         let s = self.query_scene(scene)?;
         if items.len() > self.catalog.len() {
             return Err(Error::Input(format!(
@@ -342,7 +373,7 @@ impl Recommender {
         if idx.is_empty() {
             return Ok(Vec::new());
         }
-        let (user, _) = self.user_vector(events, s);
+        let (user, _) = self.user_vector(events, s, now);
         let m = idx.len();
         let rows = Tensor::from_data(TensorData::new(vec![0i64; m], [m]), &self.device);
         let scenes = Tensor::from_data(TensorData::new(vec![s as i64; m], [m]), &self.device);

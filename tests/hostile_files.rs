@@ -75,7 +75,7 @@ fn a_valid_file_loads_and_ranks() {
     let (w, c, t) = files();
     let rec = load(&w, &c, &t).unwrap();
     let history = vec![HistoryEvent { item_id: "item1".into(), scene: "S1".into(), action: None, time: 0.0 }];
-    assert_eq!(block_on(rec.recommend(&history, None, 5, &[])).unwrap().len(), 5);
+    assert_eq!(block_on(rec.recommend(&history, None, 5, &[], None)).unwrap().len(), 5);
     assert_eq!(load(&edit_tensors(&w, |_| {}), &c, &t).map(|_| ()), Ok(()), "re-encoding alone changes nothing");
 }
 
@@ -212,7 +212,7 @@ fn extreme_times_do_not_overflow() {
     let rec = load(&w, &c, &t).unwrap();
     let at = |time: f64| HistoryEvent { item_id: "item1".into(), scene: "S1".into(), action: None, time };
     let history = vec![at(-9.2e18), at(9.2e18), at(0.0)];
-    assert_eq!(block_on(rec.recommend(&history, Some("S0"), 3, &[])).unwrap().len(), 3);
+    assert_eq!(block_on(rec.recommend(&history, Some("S0"), 3, &[], Some(-9.2e18))).unwrap().len(), 3);
 }
 
 #[test]

@@ -250,6 +250,21 @@ fn a_query_time_model_reads_the_time_to_the_request_and_others_ignore_it() {
     assert!(header.model.query_time);
     assert_eq!(vectors(&loaded, &header.model, Some(60)), soon);
 
+    // The ranking API passes the request's time on, as the browser's `now`.
+    use scenerec::recommender::{Export, HistoryEvent, Recommender};
+    use scenerec::vectors::Encoding;
+    let export = block_on(Export::new(&timed.model, &timed.config, &p.data.catalog, &p.lm, ("test", Encoding::DEFAULT), &dev)).unwrap();
+    let rec = block_on(Recommender::load(&export.weights, None, p.data.catalog.to_bin(), export.vectors, &dev)).unwrap();
+    let history: Vec<HistoryEvent> = windows[0].iter().map(|e| HistoryEvent::from_event(e, &p.data.catalog)).collect();
+    let (last, ids) = (history[history.len() - 1].time, [p.data.catalog.id(0).to_string(), p.data.catalog.id(1).to_string()]);
+    let score = |now: Option<f64>| block_on(rec.score(&history, None, &ids, now)).unwrap();
+    assert!(common::largest_difference(&score(Some(last + 60.0)), &score(Some(last + 90.0 * 24.0 * 3600.0))) > 1e-4);
+    assert!(common::largest_difference(&score(Some(last + 60.0)), &score(None)) > 1e-5, "no time is the unknown bucket");
+    let top = |now: Option<f64>| block_on(rec.recommend(&history, None, 5, &[], now));
+    assert_eq!(top(Some(last + 60.0)).unwrap().len(), 5);
+    let refused = top(Some(f64::NAN)).unwrap_err().to_string();
+    assert!(refused.contains("now is NaN"), "{refused}");
+
     // A model without it ranks the same whenever it is asked.
     let (_, plain) = trained();
     assert!(!plain.config.query_time);

@@ -53,7 +53,7 @@ fn recommends_unseen_items_of_the_scene_with_reasons() {
     let case = p.split.test[0];
     let h = history(p, &p.data.histories[case.user][..case.history_len]);
     let exclude = vec!["Toy Story (1995)".to_string()];
-    let out = block_on(rec.recommend(&h, Some("Comedy"), 10, &exclude)).unwrap();
+    let out = block_on(rec.recommend(&h, Some("Comedy"), 10, &exclude, None)).unwrap();
     assert_eq!(out.len(), 10);
     let comedy = p.data.catalog.scene_index("Comedy").unwrap() as u16;
     for r in &out {
@@ -66,7 +66,7 @@ fn recommends_unseen_items_of_the_scene_with_reasons() {
     }
     assert!(out.windows(2).all(|w| w[0].score >= w[1].score), "sorted by score");
     let ids: Vec<String> = out.iter().map(|r| r.item_id.clone()).collect();
-    let scores = block_on(rec.score(&h, Some("Comedy"), &ids)).unwrap();
+    let scores = block_on(rec.score(&h, Some("Comedy"), &ids, None)).unwrap();
     for (s, r) in scores.iter().zip(&out) {
         assert!((s - r.score).abs() < 1e-4, "score() agrees with recommend()");
     }
@@ -79,19 +79,19 @@ fn without_a_scene_the_any_scene_query_ranks_across_scenes() {
     // A user whose history spans several scenes.
     let case = p.split.test.iter().find(|c| c.history_len >= 60).unwrap();
     let h = history(p, &p.data.histories[case.user][..case.history_len]);
-    let out = block_on(rec.recommend(&h, None, 40, &[])).unwrap();
+    let out = block_on(rec.recommend(&h, None, 40, &[], None)).unwrap();
     assert_eq!(out.len(), 40);
     let scenes: std::collections::BTreeSet<u16> =
         out.iter().map(|r| p.data.catalog.scene_of(p.data.catalog.item_index(&r.item_id).unwrap())).collect();
     assert!(scenes.len() >= 2, "the top 40 of the whole catalogue span {} scene(s)", scenes.len());
     assert!(out.iter().all(|r| h.iter().all(|e| e.item_id != r.item_id)), "seen items are excluded");
     let ids: Vec<String> = out.iter().map(|r| r.item_id.clone()).collect();
-    let scores = block_on(rec.score(&h, None, &ids)).unwrap();
+    let scores = block_on(rec.score(&h, None, &ids, None)).unwrap();
     for (s, r) in scores.iter().zip(&out) {
         assert!((s - r.score).abs() < 1e-4, "score() without a scene agrees with recommend()");
     }
     // The any-scene query is its own: its list differs from each scene's list.
-    let comedy = block_on(rec.recommend(&h, Some("Comedy"), 10, &[])).unwrap();
+    let comedy = block_on(rec.recommend(&h, Some("Comedy"), 10, &[], None)).unwrap();
     assert_ne!(comedy.iter().map(|r| &r.item_id).collect::<Vec<_>>(), ids[..10].iter().collect::<Vec<_>>());
 }
 
@@ -104,19 +104,19 @@ fn bad_input_is_an_error_and_the_instance_keeps_working() {
 
     let mut unknown = good.clone();
     unknown[3].item_id = "Not A Movie (2031)".into();
-    assert!(msg(block_on(rec.recommend(&unknown, Some("Comedy"), 5, &[]))).contains("unknown item `Not A Movie (2031)` in history[3]"));
-    assert!(msg(block_on(rec.recommend(&good, Some("Westerns"), 5, &[]))).contains("unknown scene `Westerns`"));
-    assert!(msg(block_on(rec.recommend(&[], Some("Comedy"), 5, &[]))).contains("history is empty"));
+    assert!(msg(block_on(rec.recommend(&unknown, Some("Comedy"), 5, &[], None))).contains("unknown item `Not A Movie (2031)` in history[3]"));
+    assert!(msg(block_on(rec.recommend(&good, Some("Westerns"), 5, &[], None))).contains("unknown scene `Westerns`"));
+    assert!(msg(block_on(rec.recommend(&[], Some("Comedy"), 5, &[], None))).contains("history is empty"));
     let mut nan = good.clone();
     nan[0].time = f64::NAN;
-    assert!(msg(block_on(rec.recommend(&nan, Some("Comedy"), 5, &[]))).contains("history[0].time"));
+    assert!(msg(block_on(rec.recommend(&nan, Some("Comedy"), 5, &[], None))).contains("history[0].time"));
     let mut action = good.clone();
     action[1].action = Some("hate".into());
-    assert!(msg(block_on(rec.recommend(&action, Some("Comedy"), 5, &[]))).contains("`hate`"));
-    assert!(msg(block_on(rec.recommend(&good, Some("Comedy"), 0, &[]))).contains("k must be"));
+    assert!(msg(block_on(rec.recommend(&action, Some("Comedy"), 5, &[], None))).contains("`hate`"));
+    assert!(msg(block_on(rec.recommend(&good, Some("Comedy"), 0, &[], None))).contains("k must be"));
     let huge: Vec<HistoryEvent> = good.iter().cycle().take(10_001).cloned().collect();
-    assert!(msg(block_on(rec.recommend(&huge, Some("Comedy"), 5, &[]))).contains("at most"));
-    assert!(msg(block_on(rec.recommend(&good, Some("Comedy"), 5, &["nope".into()]))).contains("unknown item `nope` in exclude"));
+    assert!(msg(block_on(rec.recommend(&huge, Some("Comedy"), 5, &[], None))).contains("at most"));
+    assert!(msg(block_on(rec.recommend(&good, Some("Comedy"), 5, &["nope".into()], None))).contains("unknown item `nope` in exclude"));
 
     let dev = device(BackendKind::Flex, 1).unwrap();
     let load_err = |w: &[u8], c: &[u8], v: &[u8]| block_on(Recommender::load(w, None, c.to_vec(), v.to_vec(), &dev)).err().map(|e| e.to_string()).expect("must fail");
@@ -126,7 +126,7 @@ fn bad_input_is_an_error_and_the_instance_keeps_working() {
     assert!(load_err(w, b"{\"scenes\": [], \"items\": []}", v).contains("not a scenerec catalogue file"), "a catalog.json where catalog.bin belongs");
     assert!(load_err(w, &c[..c.len() - 3], v).contains("catalogue file: truncated"));
 
-    assert_eq!(block_on(rec.recommend(&good, Some("Comedy"), 5, &[])).unwrap().len(), 5, "still usable");
+    assert_eq!(block_on(rec.recommend(&good, Some("Comedy"), 5, &[], None)).unwrap().len(), 5, "still usable");
 }
 
 #[test]
@@ -135,14 +135,14 @@ fn index_columns_rank_as_ids_do_and_bad_indices_are_errors() {
     let (p, ..) = artifacts();
     let rec = load();
     let events = &p.data.histories[1][..30];
-    let by_id = block_on(rec.recommend(&history(p, events), Some("Drama"), 8, &[])).unwrap();
+    let by_id = block_on(rec.recommend(&history(p, events), Some("Drama"), 8, &[], None)).unwrap();
     let items: Vec<u32> = events.iter().map(|e| e.item).collect();
     let scenes: Vec<u32> = events.iter().map(|e| e.scene as u32).collect();
     let actions: Vec<u8> = events.iter().map(|e| e.action as u8).collect();
     let times: Vec<f64> = events.iter().map(|e| e.time as f64).collect();
     let columns = HistoryColumns { items: &items, scenes: &scenes, actions: &actions, times: &times };
     let drama = p.data.catalog.scene_index("Drama").unwrap();
-    let by_index = block_on(rec.recommend_events(&rec.events_from(columns).unwrap(), Some(drama), 8, &[])).unwrap();
+    let by_index = block_on(rec.recommend_events(&rec.events_from(columns).unwrap(), Some(drama), 8, &[], None)).unwrap();
     assert_eq!(by_index.len(), by_id.len());
     for (a, b) in by_index.iter().zip(&by_id) {
         assert_eq!(p.data.catalog.id(a.item), b.item_id);
@@ -159,14 +159,14 @@ fn index_columns_rank_as_ids_do_and_bad_indices_are_errors() {
     assert!(err(HistoryColumns { scenes: &[99; 30], ..columns }).contains("scene index 99"));
     assert!(err(HistoryColumns { actions: &[7; 30], ..columns }).contains("action code 7"));
     assert!(err(HistoryColumns { times: &times[..29], ..columns }).contains("differ in length"));
-    assert!(block_on(rec.recommend_events(events, Some(99), 8, &[])).is_err());
-    assert!(block_on(rec.recommend_events(events, Some(drama), 8, &[n as usize])).is_err());
-    assert!(block_on(rec.score_events(events, Some(drama), &[n as usize])).is_err());
+    assert!(block_on(rec.recommend_events(events, Some(99), 8, &[], None)).is_err());
+    assert!(block_on(rec.recommend_events(events, Some(drama), 8, &[n as usize], None)).is_err());
+    assert!(block_on(rec.score_events(events, Some(drama), &[n as usize], None)).is_err());
 }
 
 /// Rank of `target` among the scene's unseen items.
 fn rank_of(rec: &Recommender, h: &[HistoryEvent], scene: &str, target: &str) -> usize {
-    let all = block_on(rec.recommend(h, Some(scene), usize::MAX >> 1, &[])).unwrap();
+    let all = block_on(rec.recommend(h, Some(scene), usize::MAX >> 1, &[], None)).unwrap();
     all.iter().position(|r| r.item_id == target).expect("target is a candidate") + 1
 }
 
@@ -191,7 +191,7 @@ fn fine_tuning_personalises_without_hurting_held_out_rank_and_exports_identicall
             let scene = &p.data.catalog.scenes[case.target.scene as usize];
             let mut rec = block_on(Recommender::load(w, None, c.clone(), v.to_vec(), &dev)).unwrap();
             before += rank_of(&rec, &h, scene, target);
-            let shared_top = block_on(rec.recommend(&h, Some(scene), 20, &[])).unwrap();
+            let shared_top = block_on(rec.recommend(&h, Some(scene), 20, &[], None)).unwrap();
             let mut steps = 0;
             let report = block_on(rec.fine_tune(&h, &FineTuneOptions::default(), |s, _| {
                 steps = s;
@@ -201,7 +201,7 @@ fn fine_tuning_personalises_without_hurting_held_out_rank_and_exports_identicall
             assert_eq!(steps, FineTuneOptions::default().steps, "progress is reported every step");
             assert!(report.completed);
             after += rank_of(&rec, &h, scene, target);
-            let top = block_on(rec.recommend(&h, Some(scene), 20, &[])).unwrap();
+            let top = block_on(rec.recommend(&h, Some(scene), 20, &[], None)).unwrap();
             moved += usize::from(top != shared_top);
             last_export = Some((block_on(rec.export_weights()).unwrap(), h, scene.clone(), top));
         }
@@ -213,7 +213,7 @@ fn fine_tuning_personalises_without_hurting_held_out_rank_and_exports_identicall
 
     let (bytes, h, scene, expected) = last_export.unwrap();
     let reloaded = block_on(Recommender::load(w, Some(&bytes), c.clone(), v.to_vec(), &dev)).unwrap();
-    assert_eq!(block_on(reloaded.recommend(&h, Some(&scene), 20, &[])).unwrap(), expected, "personal weights reload to identical scores");
+    assert_eq!(block_on(reloaded.recommend(&h, Some(&scene), 20, &[], None)).unwrap(), expected, "personal weights reload to identical scores");
 }
 
 /// On surfaces (the same slice, its scenes declared surfaces) a scene ranks every item, and
@@ -229,13 +229,13 @@ fn on_surfaces_a_scene_ranks_and_fine_tunes_over_every_item() {
     let export = block_on(Export::new(&t.model, &t.config, &p.data.catalog, &p.lm, ("pretrained", Encoding::DEFAULT), &dev)).unwrap();
     let mut rec = block_on(Recommender::load(&export.weights, None, p.data.catalog.to_bin(), export.vectors, &dev)).unwrap();
     let h = history(&p, &p.data.histories[0][..30]);
-    let top = block_on(rec.recommend(&h, Some("Comedy"), 40, &[])).unwrap();
+    let top = block_on(rec.recommend(&h, Some("Comedy"), 40, &[], None)).unwrap();
     let scenes: std::collections::BTreeSet<u16> =
         top.iter().map(|r| p.data.catalog.scene_of(p.data.catalog.item_index(&r.item_id).unwrap())).collect();
     assert!(scenes.len() >= 2, "the Comedy surface's top 40 hold {} home scene(s)", scenes.len());
     let report = block_on(rec.fine_tune(&h, &FineTuneOptions::default(), |_, _| true)).unwrap();
     assert!(report.completed && report.losses.iter().all(|l| l.is_finite()), "{:?}", report.losses);
-    assert_ne!(block_on(rec.recommend(&h, Some("Comedy"), 40, &[])).unwrap(), top, "fine-tuning moved the list");
+    assert_ne!(block_on(rec.recommend(&h, Some("Comedy"), 40, &[], None)).unwrap(), top, "fine-tuning moved the list");
 }
 
 #[test]
@@ -264,11 +264,11 @@ fn fine_tuning_anchor_holds_the_scores_near_the_shared_models() {
     let shared = load();
     let h = history(p, &p.data.histories[2][..12]);
     let items: Vec<String> = (0..200).map(|i| shared.catalog().id(i).to_string()).collect();
-    let before = block_on(shared.score(&h, None, &items)).unwrap();
+    let before = block_on(shared.score(&h, None, &items, None)).unwrap();
     let moved = |anchor: f64| {
         let mut rec = load();
         block_on(rec.fine_tune(&h, &FineTuneOptions { anchor, ..Default::default() }, |_, _| true)).unwrap();
-        let after = block_on(rec.score(&h, None, &items)).unwrap();
+        let after = block_on(rec.score(&h, None, &items, None)).unwrap();
         before.iter().zip(&after).map(|(b, a)| (a - b).abs()).sum::<f32>() / before.len() as f32
     };
     let moves: Vec<f32> = [0.0, 3.0, FineTuneOptions::default().anchor, 300.0].into_iter().map(moved).collect();
@@ -297,10 +297,10 @@ fn the_quantised_export_ranks_as_the_f32_model() {
         let members = |i: usize| p.data.catalog.scene_of(i) != scene || events.iter().any(|e| e.item as usize == i);
         let batch = history_batch(&[events], table.len(), header.model.max_len, &dev);
         let f32_top = block_on(rank_batch(&model, &table, &batch, &[scene], |_, i| members(i), header.model.rerank)).unwrap()[0].top(10);
-        let exported = block_on(rec.recommend_events(events, Some(scene as usize), 10, &[])).unwrap();
+        let exported = block_on(rec.recommend_events(events, Some(scene as usize), 10, &[], None)).unwrap();
         shared += exported.iter().filter(|r| f32_top.iter().any(|&(i, _)| i == r.item)).count();
         let items: Vec<usize> = f32_top.iter().map(|&(i, _)| i).collect();
-        let scores = block_on(rec.score_events(events, Some(scene as usize), &items)).unwrap();
+        let scores = block_on(rec.score_events(events, Some(scene as usize), &items, None)).unwrap();
         for (s, &(_, f)) in scores.iter().zip(&f32_top) {
             worst = worst.max((s - f).abs() / f.abs().max(1.0));
         }
@@ -358,17 +358,17 @@ fn added_items_rank_from_their_text_and_bad_additions_add_nothing() {
     block_on(rec.add_items(&new, &text)).unwrap();
     assert_eq!(rec.catalog().len(), n + 3);
     let scene = new[0].scene.as_str();
-    let all = block_on(rec.recommend(&h, Some(scene), usize::MAX >> 1, &[])).unwrap();
+    let all = block_on(rec.recommend(&h, Some(scene), usize::MAX >> 1, &[], None)).unwrap();
     let copy = all.iter().position(|r| r.item_id == "new-0").expect("the new item is ranked in its scene");
-    assert!(block_on(rec.recommend(&h, None, usize::MAX >> 1, &[])).unwrap().iter().any(|r| r.item_id == "new-2"));
-    let scores = block_on(rec.score(&h, Some(scene), &["new-0".into()])).unwrap();
+    assert!(block_on(rec.recommend(&h, None, usize::MAX >> 1, &[], None)).unwrap().iter().any(|r| r.item_id == "new-2"));
+    let scores = block_on(rec.score(&h, Some(scene), &["new-0".into()], None)).unwrap();
     assert!((scores[0] - all[copy].score).abs() < 1e-4);
-    let excluded = block_on(rec.recommend(&h, Some(scene), usize::MAX >> 1, &["new-0".into()])).unwrap();
+    let excluded = block_on(rec.recommend(&h, Some(scene), usize::MAX >> 1, &["new-0".into()], None)).unwrap();
     assert!(excluded.iter().all(|r| r.item_id != "new-0"));
     // A history may hold new items, and fine-tuning learns from them.
     let mut with_new = h.clone();
     with_new.push(HistoryEvent { item_id: "new-1".into(), scene: new[1].scene.clone(), action: None, time: 2e9 });
-    assert!(block_on(rec.recommend(&with_new, None, 10, &[])).unwrap().iter().all(|r| r.item_id != "new-1"));
+    assert!(block_on(rec.recommend(&with_new, None, 10, &[], None)).unwrap().iter().all(|r| r.item_id != "new-1"));
     let report = block_on(rec.fine_tune(&with_new, &FineTuneOptions { steps: 3, ..Default::default() }, |_, _| true)).unwrap();
     assert!(report.completed && report.losses.iter().all(|l| l.is_finite()));
 }
@@ -386,7 +386,7 @@ fn personal_weights_hold_the_tuned_layers_and_fit_only_their_model() {
     eprintln!("personal weights {} bytes; shared {} bytes", personal.len(), w.len());
     assert!(personal.len() * 3 < w.len(), "{} bytes of personal weights against {} shared", personal.len(), w.len());
     let again = block_on(Recommender::load(w, Some(&personal), c.clone(), v.to_vec(), &dev)).unwrap();
-    let top = |r: &Recommender| block_on(r.recommend(&h, Some("Drama"), 10, &[])).unwrap();
+    let top = |r: &Recommender| block_on(r.recommend(&h, Some("Drama"), 10, &[], None)).unwrap();
     assert_eq!(top(&again), top(&rec));
 
     let err = |w: &[u8], personal: Option<&[u8]>| block_on(Recommender::load(w, personal, c.clone(), v.to_vec(), &dev)).err().unwrap().to_string();

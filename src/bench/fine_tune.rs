@@ -197,7 +197,7 @@ fn measure(bench: &Bench<'_>, p: &Prepared, pretrained: &Recommender, cases: &[C
                     Track::Agnostic => None,
                     _ => Some(case.target.scene as usize),
                 };
-                let ranking = block_on(rec.ranking(device_history, scene, &exclude, 100))?;
+                let ranking = block_on(rec.ranking(device_history, scene, &exclude, 100, None))?;
                 Ok(ndcg(ranking.rank_of(target), 10))
             };
             for (t, &track) in TRACKS.iter().enumerate() {

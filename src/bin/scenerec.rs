@@ -126,7 +126,7 @@ enum Command {
         /// Directory written by `export`.
         #[arg(long)]
         model: PathBuf,
-        /// JSON file: {"history": [{"itemId", "scene", "action"?, "time"}], "scene"? (absent: all scenes), "k"?, "exclude"?}
+        /// JSON file: {"history": [{"itemId", "scene", "action"?, "time"}], "scene"? (absent: all scenes), "k"?, "exclude"?, "now"? (seconds; absent: unknown)}
         #[arg(long)]
         request: PathBuf,
         /// Rank this many times and print the median time (`rank_ms`) to stderr.

@@ -317,7 +317,7 @@ pub fn recommend(data: &Path, weights: &Path, config: Option<&Path>, user: Optio
     let rec = block_on(Recommender::new(model, header, d.catalog.clone(), &prepared.lm, &dev))?;
     println!("user {} ({} interactions; last: {})", d.users[u], history.len(), history.last().map(|e| e.item_id.as_str()).unwrap_or("-"));
     for scene in &scenes {
-        let top = block_on(rec.recommend(&history, scene.as_deref(), k, &[]))?;
+        let top = block_on(rec.recommend(&history, scene.as_deref(), k, &[], None))?;
         println!("\n{}:", scene.as_deref().unwrap_or("all scenes"));
         for (rank, r) in top.into_iter().enumerate() {
             let why = r.because.map(|b| format!("because you watched {} in {}", b.item_id, b.scene)).unwrap_or_default();
@@ -340,6 +340,9 @@ struct RankRequest {
     k: usize,
     #[serde(default)]
     exclude: Vec<String>,
+    /// The request's time in seconds since the epoch; absent or null: unknown.
+    #[serde(default)]
+    now: Option<f64>,
 }
 
 fn default_k() -> usize {
@@ -366,11 +369,11 @@ pub fn rank(model_dir: &Path, request: &Path, repeat: usize) -> Result<()> {
     let mut times = Vec::with_capacity(repeat);
     let mut out = Vec::new();
     if repeat > 1 {
-        block_on(rec.recommend(&req.history, req.scene.as_deref(), req.k, &req.exclude))?;
+        block_on(rec.recommend(&req.history, req.scene.as_deref(), req.k, &req.exclude, req.now))?;
     }
     for _ in 0..repeat.max(1) {
         let t0 = Instant::now();
-        out = block_on(rec.recommend(&req.history, req.scene.as_deref(), req.k, &req.exclude))?;
+        out = block_on(rec.recommend(&req.history, req.scene.as_deref(), req.k, &req.exclude, req.now))?;
         times.push(t0.elapsed().as_secs_f64() * 1e3);
     }
     if repeat > 1 {

@@ -143,7 +143,7 @@ fn ranks(rec: &Recommender) -> Result<()> {
     let items = [1u32, 4, 7];
     let cols = HistoryColumns { items: &items, scenes: &[1, 1, 1], actions: &[0, 1, 0], times: &[1.0, 2.0, 3.0] };
     let events = rec.events_from(cols)?;
-    let ranked = block_on(rec.recommend_events(&events, Some(0), 3, &[]))?;
+    let ranked = block_on(rec.recommend_events(&events, Some(0), 3, &[], None))?;
     match ranked.iter().all(|r| r.score.is_finite()) {
         true => Ok(()),
         false => Err(Error::Backend("a non-finite score escaped the checks".into())),
@@ -183,7 +183,7 @@ fn history_input(rec: &Recommender, rng: &mut Rng) -> Result<()> {
     let scene = (rng.below(3) > 0).then(|| if odd(rng) { mutate::size(rng) } else { rng.below(scenes) });
     let k = if odd(rng) { mutate::size(rng) } else { 1 + rng.below(40) };
     let exclude: Vec<usize> = (0..rng.below(4)).map(|_| if odd(rng) { mutate::size(rng) } else { rng.below(items) }).collect();
-    let ranked = block_on(rec.recommend_events(&events, scene, k, &exclude))?;
+    let ranked = block_on(rec.recommend_events(&events, scene, k, &exclude, None))?;
     match ranked.iter().all(|r| r.score.is_finite()) && ranked.len() <= k {
         true => Ok(()),
         false => Err(Error::Backend("an insane ranking escaped the checks".into())),

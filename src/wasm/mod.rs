@@ -190,13 +190,15 @@ impl Engine {
     /// scene"), excluding item indices `exclude`. Resolves to
     /// `{items: Uint32Array, scores: Float32Array, becauseItems: Int32Array, becauseScenes:
     /// Int32Array}`: catalogue indices, best first, with the history event explaining each
-    /// (-1 where none does).
-    pub fn recommend(&self, history: History, scene: Option<u32>, k: usize, exclude: Vec<u32>) -> Promise {
+    /// (-1 where none does). `now` is the request's time in seconds since the epoch
+    /// (`undefined`: unknown), which models trained with `query_time` read.
+    pub fn recommend(&self, history: History, scene: Option<u32>, k: usize, exclude: Vec<u32>, now: Option<f64>) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             let rec = engine(&inner, BUSY_TUNING)?;
             let events = history.events(&rec)?;
-            let ranked = rec.recommend_events(&events, scene.map(|s| s as usize), k, &indices(&exclude)).await.map_err(js_err)?;
+            let now = Recommender::request_time(now).map_err(js_err)?;
+            let ranked = rec.recommend_events(&events, scene.map(|s| s as usize), k, &indices(&exclude), now).await.map_err(js_err)?;
             let items: Vec<u32> = ranked.iter().map(|r| r.item as u32).collect();
             let scores: Vec<f32> = ranked.iter().map(|r| r.score).collect();
             let because_items: Vec<i32> = ranked.iter().map(|r| r.because.map_or(-1, |(i, _)| i as i32)).collect();
@@ -211,13 +213,14 @@ impl Engine {
     }
 
     /// Resolves to a `Float32Array` of fusion scores for item indices `items` in scene index
-    /// `scene` (`undefined`: "any scene").
-    pub fn score(&self, history: History, scene: Option<u32>, items: Vec<u32>) -> Promise {
+    /// `scene` (`undefined`: "any scene") at time `now` (as in `recommend`).
+    pub fn score(&self, history: History, scene: Option<u32>, items: Vec<u32>, now: Option<f64>) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             let rec = engine(&inner, BUSY_TUNING)?;
             let events = history.events(&rec)?;
-            let scores = rec.score_events(&events, scene.map(|s| s as usize), &indices(&items)).await.map_err(js_err)?;
+            let now = Recommender::request_time(now).map_err(js_err)?;
+            let scores = rec.score_events(&events, scene.map(|s| s as usize), &indices(&items), now).await.map_err(js_err)?;
             Ok(Float32Array::from(scores.as_slice()).into())
         })
     }

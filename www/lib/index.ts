@@ -300,13 +300,16 @@ export class Recommender {
    * The top `k` items of `scene` for this history, each with a score and an explanation. Without
    * a scene (omitted or `null`) the whole catalogue is ranked, for a page that is not one tab.
    */
-  async recommend({ history, scene, k, exclude }: RecommendOptions): Promise<Recommendation[]> {
-    return this.run("recommend", { history, scene, k, exclude });
+  async recommend({ history, scene, k, exclude, now = Date.now() / 1000 }: RecommendOptions): Promise<Recommendation[]> {
+    return this.run("recommend", { history, scene, k, exclude, now });
   }
 
-  /** Fusion scores of the given items for this history in `scene` (`null`: any scene). */
-  async score(history: HistoryEvent[], scene: string | null, items: string[]): Promise<Float32Array> {
-    return this.run("score", { history, scene, items });
+  /**
+   * Fusion scores of the given items for this history in `scene` (`null`: any scene), asked at
+   * `now` (as in {@link recommend}).
+   */
+  async score(history: HistoryEvent[], scene: string | null, items: string[], now: number | null = Date.now() / 1000): Promise<Float32Array> {
+    return this.run("score", { history, scene, items, now });
   }
 
   /** Fine-tunes on the device; cancel with `signal` (the previous weights are then kept). */

@@ -120,6 +120,12 @@ export interface RecommendOptions {
   k?: number;
   /** Item ids never to return (the history's items are always excluded). */
   exclude?: string[];
+  /**
+   * When the request is made, in seconds since the epoch like the history's times (default:
+   * now). Models trained with `query_time` read the time since the last event (a user back
+   * within minutes or after months); `null`: unknown. Other models ignore it.
+   */
+  now?: number | null;
 }
 
 export interface FineTuneOptions {

@@ -142,11 +142,16 @@ const history = (events: HistoryEvent[]) => {
   return new bindings.History(h.items, h.scenes, h.actions, h.times);
 };
 
-async function recommend({ history: events, scene, k = 20, exclude = [] }: any) {
+/** A request's time for the engine: a number as given (the engine names a non-finite one), `null` or
+ * `undefined` as unknown, anything else NaN, so that the engine refuses it instead of the binding
+ * coercing it. */
+const requestTime = (now: unknown) => (now == null ? undefined : typeof now === "number" ? now : NaN);
+
+async function recommend({ history: events, scene, k = 20, exclude = [], now }: any) {
   // Checked here: the wasm binding would coerce anything (`"5"`, `1.5`, `2 ** 32 + 5`) to a u32.
   if (!Number.isSafeInteger(k) || k < 1) throw new Error(`k must be a positive integer, not ${JSON.stringify(k)}`);
   const h = history(events);
-  const ranked: RankedIndices = await engine.recommend(h, index.optionalScene(scene), Math.min(k, catalog.size), index.itemIds(exclude, "exclude"));
+  const ranked: RankedIndices = await engine.recommend(h, index.optionalScene(scene), Math.min(k, catalog.size), index.itemIds(exclude, "exclude"), requestTime(now));
   return index.recommendations(ranked);
 }
 
@@ -221,7 +226,7 @@ self.onmessage = async (event: MessageEvent<Call>) => {
       case "score":
         // Bounded before the ids are copied into the engine (which states the same bound).
         if (args.items?.length > catalog.size) throw new Error(`items lists ${args.items.length} ids; at most ${catalog.size} (the catalogue's size) can be scored at once`);
-        value = await engine.score(history(args.history), index.optionalScene(args.scene), index.itemIds(args.items, "items"));
+        value = await engine.score(history(args.history), index.optionalScene(args.scene), index.itemIds(args.items, "items"), requestTime(args.now));
         transfer.push(value.buffer);
         break;
       case "fineTune":

@@ -68,7 +68,8 @@ async function inPage(device, fn, args) {
 
 for (const device of ["cpu", "webgpu"]) {
   test(`${device}: ranking matches the native scores`, async () => {
-    const request = { history, scene: "Comedy", k: 10, exclude: [] };
+    // The same request time on both sides (the package's default is the page's clock).
+    const request = { history, scene: "Comedy", k: 10, exclude: [], now: history.at(-1).time + 3600 };
     const expected = native(request);
     const got = await inPage(device, async (_R, rec, req) => ({ backend: rec.backend, sceneKind: rec.catalog.sceneKind, items: await rec.recommend(req) }), request);
     assert.equal(got.backend, device);
@@ -145,6 +146,9 @@ test("cpu: every bad input rejects with an Error and the next call works", async
     out.notAnEvent = await attempt(() => rec.recommend({ history: [history[0], null], scene: "Comedy" }));
     out.badAction = await attempt(() => rec.recommend({ history: [{ ...history[0], action: "hate" }], scene: "Comedy" }));
     out.unknownExclude = await attempt(() => rec.recommend({ history, scene: "Comedy", exclude: ["nope"] }));
+    out.badNow = [];
+    for (const now of [NaN, Infinity, "soon"]) out.badNow.push(await attempt(() => rec.recommend({ history, now })));
+    out.badNow.push(await attempt(() => rec.score(history, null, [history[0].itemId], NaN)));
     out.badFineTune = await attempt(() => rec.fineTune({ history, learningRate: -1 }));
     out.hugeBatch = await attempt(() => rec.fineTune({ history, batch: 1e9 }));
     out.stringSteps = await attempt(() => rec.fineTune({ history, steps: "5" }));
@@ -198,6 +202,7 @@ test("cpu: every bad input rejects with an Error and the next call works", async
   assert.match(results.notAnEvent, /history\[1\] is not an event/);
   assert.match(results.badAction, /`hate` is not `like` or `interact`/);
   assert.match(results.unknownExclude, /unknown item `nope` in exclude/);
+  for (const e of results.badNow) assert.match(e, /now is (NaN|inf), not a number of seconds/);
   assert.match(results.badFineTune, /learningRate is -1/);
   assert.ok(results.memory > 1e6 && results.memory % 65536 === 0, `stats() reports the wasm memory in whole pages: ${results.memory}`);
   assert.match(results.hugeBatch, /batch is 1000000000; it must be from 1 to/);
