@@ -285,6 +285,9 @@ fn bench_scene_shards_and_carried_parts() {
     assert!(!runs.join("parts").join("per-scene.json").exists() && !out.exists(), "a shard only trains");
     let part = bench("per-scene", &["--jobs", "2"]);
     assert!(part.status.success(), "{}", text(&part));
+    for i in 0..2 {
+        assert!(text(&part).contains(&format!("== shard {i}/2 of part per-scene finished: exit status: 0")), "{}", text(&part));
+    }
     let scenes = scene_runs();
     assert!(half > 0 && scenes > half && scenes <= 2 * half, "shard 0 trains every other scene: {half} of {scenes}");
     let shard_log = |i: usize| std::fs::read_to_string(runs.join("logs").join(format!("per-scene-shard-{i}.log"))).unwrap();
