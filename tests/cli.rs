@@ -75,6 +75,30 @@ fn train_eval_export_recommend() {
     let ndcg = |v: &serde_json::Value| v["in_scene"]["overall"]["ndcg@10"].as_f64().unwrap();
     eprintln!("in-scene NDCG@10: f32 {:.4}, quantised {:.4}", ndcg(&json), ndcg(&q));
     assert!((ndcg(&q) - ndcg(&json)).abs() <= 0.01, "f32 {} vs quantised {}", ndcg(&json), ndcg(&q));
+    // The two reports paired: only the track both hold, the same queries, a ratio near 1.
+    let (r, qr) = (report.to_str().unwrap(), root.join("quantised.json"));
+    let paired = root.join("paired.json");
+    let out = scenerec(&["compare", "--ours", qr.to_str().unwrap(), "--theirs", r, "--json", paired.to_str().unwrap()]);
+    assert!(out.status.success() && text(&out).contains("in_scene") && !text(&out).contains("agnostic"), "{}", text(&out));
+    let paired: serde_json::Value = serde_json::from_slice(&std::fs::read(&paired).unwrap()).unwrap();
+    let in_scene = &paired["in_scene"];
+    assert!((in_scene["theirs"].as_f64().unwrap() - ndcg(&json)).abs() < 1e-9, "NDCG@10 from the kept ranks is the report's: {in_scene}");
+    let [lo, hi] = [0, 1].map(|i| in_scene["ci95"][i].as_f64().unwrap());
+    assert!(lo <= in_scene["ratio"].as_f64().unwrap() && in_scene["ratio"].as_f64().unwrap() <= hi, "{in_scene}");
+    assert_eq!(in_scene["queries"].as_u64(), json["in_scene"]["queries"].as_u64());
+    let same = scenerec(&["compare", "--ours", r, "--theirs", r]);
+    assert!(same.status.success() && text(&same).contains("= 1.000 [1.000, 1.000]"), "{}", text(&same));
+    let valid = root.join("valid.json");
+    let out = scenerec(&["eval", "--data", d, "--config", c, "--weights", w, "--split", "valid", "--json", valid.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let other = scenerec(&["compare", "--ours", valid.to_str().unwrap(), "--theirs", r]);
+    assert!(!other.status.success() && text(&other).contains("rank different queries: another split"), "{}", text(&other));
+    let mut old = json.clone();
+    old.as_object_mut().unwrap().remove("split");
+    let old_path = root.join("old.json");
+    std::fs::write(&old_path, old.to_string()).unwrap();
+    let old = scenerec(&["compare", "--ours", old_path.to_str().unwrap(), "--theirs", r]);
+    assert!(!old.status.success() && text(&old).contains("not a report of `scenerec eval --json` with per-query ranks"), "{}", text(&old));
     let bad = scenerec(&["eval", "--data", d, "--config", c, "--weights", w, "--track", "target"]);
     assert!(!bad.status.success() && text(&bad).contains("unknown track `target`"), "{}", text(&bad));
 

@@ -11,9 +11,9 @@
 mod cold;
 mod fine_tune;
 mod markdown;
-mod paired;
+pub mod paired;
 mod per_scene;
-mod ranks;
+pub mod ranks;
 mod seeds;
 
 use serde_json::{Value, json};

@@ -38,6 +38,17 @@ fn decode(c: char) -> Option<u64> {
     }
 }
 
+/// Queries' ranks (0: not a candidate) as the file keeps them, one character each.
+pub fn encode_all(ranks: &[u64]) -> String {
+    ranks.iter().map(|&r| encode(r)).collect()
+}
+
+/// A string of [`encode_all`] as ranks (0: not within the top 10); `None` when it holds a
+/// character [`encode`] does not write.
+pub fn decode_all(kept: &str) -> Option<Vec<u64>> {
+    kept.chars().map(decode).collect()
+}
+
 /// The ranks of every model in `tracks` (merged track reports, each model's still holding its
 /// [`RANKS`]), as the file keeps them: `{track: {model: "…"}}`.
 pub fn collect(tracks: &serde_json::Map<String, Value>) -> Value {
@@ -49,7 +60,8 @@ pub fn collect(tracks: &serde_json::Map<String, Value>) -> Value {
             .flatten()
             .filter_map(|(name, m)| {
                 let ranks = m[RANKS].as_array()?;
-                Some((name.clone(), json!(ranks.iter().map(|r| encode(r.as_u64().unwrap_or(0))).collect::<String>())))
+                let ranks: Vec<u64> = ranks.iter().map(|r| r.as_u64().unwrap_or(0)).collect();
+                Some((name.clone(), json!(encode_all(&ranks))))
             })
             .collect();
         out.insert(track.clone(), Value::Object(kept));
@@ -60,8 +72,7 @@ pub fn collect(tracks: &serde_json::Map<String, Value>) -> Value {
 /// `model`'s ranks in `track` from the file's tracks, as the parts store them; `None` when the
 /// file has none for it or holds a character [`encode`] does not write.
 pub fn of(kept: &Value, track: &str, model: &str) -> Option<Value> {
-    let ranks: Option<Vec<u64>> = kept[track][model].as_str()?.chars().map(decode).collect();
-    ranks.map(|r| json!(r))
+    decode_all(kept[track][model].as_str()?).map(|r| json!(r))
 }
 
 /// Writes the file for the results file `results` (its data set and config, which a later

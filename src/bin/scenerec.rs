@@ -153,6 +153,19 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// How sure a difference between two `eval --json` reports of the same queries is: each
+    /// track's mean NDCG@10 ratio with a 95% interval from a paired bootstrap over users.
+    Compare {
+        /// The report whose NDCG@10 is the numerator (e.g. the changed model).
+        #[arg(long)]
+        ours: PathBuf,
+        /// The report it is measured against (e.g. the model before the change).
+        #[arg(long)]
+        theirs: PathBuf,
+        /// Also write the comparisons as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Fuzz a target (weights, vectors, catalog, history, recbole) with N mutated inputs; a panic fails.
     /// The RecBole seeds are the given data set's atomic files.
     Fuzz {
@@ -232,6 +245,7 @@ fn main() -> ExitCode {
         Command::Rank { model, request, repeat } => commands::rank(&model, &request, repeat),
         Command::Tensors { weights, out } => commands::tensors(&weights, &out),
         Command::Synth { items, seed, encoding, out } => commands::synth(items, seed, &encoding, &out),
+        Command::Compare { ours, theirs, json } => scenerec::cli::compare::run(&ours, &theirs, json.as_deref()),
         Command::Fuzz { target, inputs, seed, data, json, write } => {
             commands::fuzz(&target, inputs, seed, &data, json.as_deref(), write.as_deref())
         }

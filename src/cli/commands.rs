@@ -25,7 +25,7 @@ pub fn load_config(path: Option<&Path>) -> Result<TrainConfig> {
     }
 }
 
-fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
+pub(super) fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
@@ -208,7 +208,8 @@ pub fn eval(data: &Path, weights: &Path, config: Option<&Path>, split: &str, tra
         reports.insert(t.key(), report);
     }
     if let Some(path) = json {
-        write(path, serde_json::to_string_pretty(&reports).map_err(|e| Error::Data(e.to_string()))?)?;
+        let file = super::compare::eval_json(&reports, split, prepared.data.catalog.fingerprint())?;
+        write(path, serde_json::to_string_pretty(&file).map_err(|e| Error::Data(e.to_string()))?)?;
     }
     Ok(())
 }
