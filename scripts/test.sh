@@ -8,7 +8,6 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/install-deps.sh
 scripts/prepare-data.sh
-mkdir -p "${XDG_RUNTIME_DIR:=/tmp/scenerec-xdg}" && chmod 700 "$XDG_RUNTIME_DIR" && export XDG_RUNTIME_DIR
 cargo test --release --locked
 scripts/build-wasm.sh
 scripts/build-demo.sh
