@@ -388,8 +388,9 @@ fn track_reports_with(
     Ok(Value::Object(out))
 }
 
-/// The key of a track report's per-query target ranks in a part's results.
-const RANKS: &str = "ranks";
+/// The key of a track report's per-query target ranks in a part's results (and, encoded, in
+/// `eval --json`'s reports).
+pub(crate) const RANKS: &str = "ranks";
 
 /// The models' names in the results, each written by one part ([`Part::models`]); the model
 /// every paired comparison is made against is [`OURS`].

@@ -9,12 +9,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::bench::paired::{self, Paired};
-use crate::bench::ranks;
+use crate::bench::{RANKS, ranks};
 use crate::eval::Report;
 use crate::{Error, Result};
-
-/// The per-query ranks' key in each track of an eval report.
-const RANKS: &str = "ranks";
 
 /// Seed of the bootstrap's resampling, fixed so the same two reports give the same interval.
 const SEED: u64 = 0;
